@@ -1,0 +1,37 @@
+"""What the guide says when it stops for pain, graded by the seed's warning signs.
+
+Every line restates ../shared/seed/lower-back-and-hip-routines.txt, section
+"Recognizing Signs to Stop Self-Manipulation", in our own words.
+"""
+
+from __future__ import annotations
+
+ADVICE: dict[str, tuple[str, ...]] = {
+    # Sharp, electric or stabbing pain: stop; the aim is ease, not discomfort; a joint that will
+    # not release is likely muscular and is better served by heat, rest or gentle stretching.
+    "stop": (
+        "Stopping now. Slowly ease out of the position and rest.",
+        "Pain is a signal to stop, not to push through. These movements should bring ease, not discomfort.",
+        "Don't force it. Tightness that won't release is usually muscular, "
+        "and heat, rest or gentle stretching will help more than pushing harder.",
+    ),
+    # Pain down the leg, numbness, pins and needles or weakness: possible nerve irritation,
+    # which self-manipulation can worsen; needs a professional medical assessment.
+    "professional": (
+        "Stopping now. Slowly ease out of the position and rest.",
+        "Pain that travels down your leg, numbness, pins and needles, or weakness "
+        "can mean a nerve is irritated, and carrying on could make it worse.",
+        "Please don't continue these exercises. Have a doctor or other health professional assess you.",
+    ),
+    # Sudden loss of bladder or bowel control: a medical emergency (cauda equina syndrome).
+    "emergency": (
+        "Stopping now. This is a medical emergency.",
+        "A sudden loss of bladder or bowel control needs urgent care.",
+        "Go to an emergency department right away. If you cannot get there yourself, call emergency services now.",
+    ),
+}
+
+
+def advice_for(level: str) -> tuple[str, ...]:
+    """The spoken advice for an advice level: 'stop', 'professional' or 'emergency'."""
+    return ADVICE[level]

@@ -1,0 +1,198 @@
+"""The ``voiceguide`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from voiceguide import __version__
+from voiceguide.intents import IntentParser
+from voiceguide.routines import Routine, RoutineError, SettingError, Step, load_library
+from voiceguide.simulate import ScriptError, event_json, format_event, parse_script, script_events, simulate
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: reported in one line, exit status 2."""
+
+
+def _library(args: argparse.Namespace) -> dict[str, Routine]:
+    return load_library(args.routine_file)
+
+
+def _routine(args: argparse.Namespace) -> Routine:
+    library = _library(args)
+    rid = args.routine
+    if rid is None:
+        if len(args.routine_file or []) != 1:
+            raise UserError("name a routine (see 'voiceguide list')")
+        return next(r for r in library.values() if r.path == args.routine_file[0])
+    if rid not in library:
+        close = difflib.get_close_matches(rid, library, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise UserError(f"unknown routine '{rid}'.{hint} Known routines: {', '.join(sorted(library))}")
+    return library[rid]
+
+
+def _parser_for(library: dict[str, Routine]) -> IntentParser:
+    return IntentParser({r.id: r.names for r in library.values()})
+
+
+# ------------------------------------------------------------ list
+
+
+def _describe_step(step: Step, routine: Routine) -> str:
+    if step.kind == "wait":
+        return 'waits for you to say "ready"'
+    if step.kind == "check_in":
+        return "asks how it felt, and waits for your answer"
+    if step.seconds == "hold":
+        assert routine.hold is not None
+        h = routine.hold
+        span = f"{h.min}-{h.max} s, default {h.default}" if h.min != h.max else f"{h.default} s"
+        timing = f"hold {span} ({_source(h.source)})"
+    else:
+        timing = f"{step.seconds} s ({_source(step.source or 'project')})"
+    extras = [f"counts down the last {step.countdown}" if step.countdown else "",
+              "checks in halfway" if step.check_in else ""]
+    return ", ".join([timing, *filter(None, extras)])
+
+
+def _source(source: str) -> str:
+    return "from the seed text" if source == "seed" else "our choice"
+
+
+def describe_routine(routine: Routine) -> list[str]:
+    """Readable lines describing a routine's steps, holds and repetitions."""
+    lines = [f"{routine.id}  ·  {routine.title}", f"    {routine.summary}"]
+    if routine.equipment:
+        lines.append(f"    You need: {', '.join(routine.equipment)}")
+    s = routine.sets
+    count = f"{s.default} {s.unit}s" if s.default > 1 else "once"
+    if s.min != s.max:
+        count += f" ({s.min}-{s.max}, {_source(s.source)})"
+    elif s.default > 1:
+        count += f" ({_source(s.source)})"
+    for step in routine.setup:
+        lines.append(f"    {step.state:<13} {_describe_step(step, routine)}")
+    lines.append(f"    then {count}:")
+    for step in routine.steps:
+        lines.append(f"      {step.state:<13} {_describe_step(step, routine)}")
+    return lines
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    library = _library(args)
+    if args.json:
+        for r in library.values():
+            print(json.dumps({
+                "id": r.id, "title": r.title, "summary": r.summary, "names": r.names,
+                "sets": vars(r.sets), "hold": vars(r.hold) if r.hold else None,
+                "steps": [{"state": s.state, "kind": s.kind, "seconds": s.seconds, "source": s.source,
+                           "countdown": s.countdown, "check_in": s.check_in} for s in (*r.setup, *r.steps)],
+            }))
+        return 0
+    for i, r in enumerate(library.values()):
+        if i:
+            print()
+        print("\n".join(describe_routine(r)))
+    return 0
+
+
+# ------------------------------------------------------------ parse
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    parser = _parser_for(_library(args))
+    if args.text == ["-"]:
+        for line in sys.stdin:
+            if line.strip():
+                print(parser.parse(line.strip()).to_json(), flush=True)
+        return 0
+    if not args.text:
+        raise UserError("give the words to parse, or - to read lines from standard input")
+    print(parser.parse(" ".join(args.text)).to_json())
+    return 0
+
+
+# ------------------------------------------------------------ simulate
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    routine = _routine(args)
+    if args.script == "-":
+        script = parse_script(sys.stdin, "<stdin>")
+    else:
+        try:
+            text = Path(args.script).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"cannot read the script {args.script}: {e.strerror or e}") from None
+        script = parse_script(text.splitlines(), args.script)
+    render: Callable[[dict], str] = event_json if args.json else format_event
+    simulate(routine, script_events(script), on_event=lambda event: print(render(event)),
+             sets=args.sets, hold=args.hold)
+    return 0
+
+
+# ------------------------------------------------------------ wiring
+
+
+def _add_routine_file(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--routine-file", action="append", metavar="PATH",
+                   help="load a routine from your own TOML file (may be given more than once)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    top = argparse.ArgumentParser(
+        prog="voiceguide",
+        description="An offline, hands-free voice guide for lower-back and hip self-care routines.",
+        epilog="Say 'it hurts' (or anything like it) at any moment and the guide stops and tells you what to do.",
+    )
+    top.add_argument("--version", action="version", version=f"voiceguide {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="show the routines with their steps, holds and repetitions")
+    p.add_argument("--json", action="store_true", help="one JSON object per routine")
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("parse", help="show how the guide understands some words",
+                       description="Print the intent of TEXT as one JSON object; with -, one object per input line.")
+    p.add_argument("text", nargs="*", metavar="TEXT", help="the words, or - to read lines from standard input")
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("simulate", help="rehearse a whole session instantly from a script",
+                       description="Run a session on a virtual clock. The script has one utterance per line, "
+                                   "'<seconds> <words>', e.g. '12.5 ready'; '#' starts a comment.")
+    p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
+    p.add_argument("--script", required=True, metavar="FILE", help="the utterances, or - for standard input")
+    p.add_argument("--json", action="store_true", help="print JSON lines instead of a transcript")
+    p.add_argument("--sets", type=int, metavar="N", help="number of sets, where the routine allows a choice")
+    p.add_argument("--hold", type=int, metavar="SECONDS", help="hold time, where the routine allows a choice")
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_simulate)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``voiceguide`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UserError, RoutineError, ScriptError, SettingError) as e:
+        print(f"voiceguide: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

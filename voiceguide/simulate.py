@@ -1,0 +1,86 @@
+"""Rehearse a session on the virtual clock from a script of timed utterances.
+
+A script has one utterance per line, ``<seconds> <words>``; ``#`` starts a comment.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from voiceguide.clock import Heard, InputEnded, InputEvent, VirtualClock
+from voiceguide.routines import Routine
+from voiceguide.session import Event, Session, run_session
+
+
+class ScriptError(ValueError):
+    """A script line that cannot be read, with its line number."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    t: float
+    text: str
+
+
+def parse_script(lines: Iterable[str], name: str = "script") -> list[Utterance]:
+    """Read ``<seconds> <words>`` lines; times must not go backwards."""
+    script: list[Utterance] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        head, _, words = line.partition(" ")
+        try:
+            t = float(head)
+        except ValueError:
+            raise ScriptError(f"{name}, line {number}: expected '<seconds> <words>', got {line!r}") from None
+        if not math.isfinite(t) or t < 0:
+            raise ScriptError(f"{name}, line {number}: the time must be a number of seconds from 0, got {head!r}")
+        if not words.strip():
+            raise ScriptError(f"{name}, line {number}: no words after the time {head}")
+        if script and t < script[-1].t:
+            raise ScriptError(f"{name}, line {number}: time {t:g} is earlier than the line before ({script[-1].t:g})")
+        script.append(Utterance(t, words.strip()))
+    return script
+
+
+def simulate(routine: Routine, events: Iterable[InputEvent], *, on_event: Callable[[Event], None],
+             sets: int | None = None, hold: int | None = None) -> Session:
+    """Run a whole session on a virtual clock, hearing ``events`` (in time order)."""
+    clock = VirtualClock()
+    inbox: queue.Queue[InputEvent] = queue.Queue()
+    last = 0.0
+    for event in events:
+        inbox.put(event)
+        last = max(last, event.t)
+    inbox.put(InputEnded(last))
+    session = Session(routine, clock, on_event=on_event, sets=sets, hold=hold)
+    run_session(session, clock, inbox)
+    return session
+
+
+def script_events(script: list[Utterance]) -> list[InputEvent]:
+    """The input events a script stands for."""
+    return [Heard(u.t, u.text) for u in script]
+
+
+def format_event(event: Event) -> str:
+    """One readable transcript line for a session event."""
+    stamp = f"{event['t']:7.1f}s"
+    kind = event["type"]
+    if kind == "state":
+        return f"{stamp}  ── {event['state']}"
+    if kind == "say":
+        return f"{stamp}  guide: {event['text']}"
+    if kind == "heard":
+        return f"{stamp}  you:   \"{event['text']}\"  ({event['intent']})"
+    return f"{stamp}  ── session ended: {event['reason']}"
+
+
+def event_json(event: Event) -> str:
+    """The JSON line for a session event."""
+    return json.dumps(event, ensure_ascii=False)
