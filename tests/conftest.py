@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from voiceguide.clock import VirtualClock
+from voiceguide.intents import IntentParser
 from voiceguide.routines import Routine, builtin_routines
 from voiceguide.session import Event, Session
 
@@ -73,3 +74,6 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
     """Run the real ``voiceguide`` command line in a subprocess."""
     return subprocess.run([sys.executable, "-m", "voiceguide", *args], input=stdin, capture_output=True,
                           text=True, timeout=120)
+
+
+PARSER_ALL = IntentParser({r.id: r.names for r in LIBRARY.values()})

@@ -189,30 +189,23 @@ class IntentParser:
 
 def pain_level(tokens: list[str]) -> str | None:
     """The advice level of the pain in ``tokens``, or None if there is none."""
-    level = 0  # index into ADVICE_LEVELS, plus one
     live_words = {t for i, t in enumerate(tokens) if not _negated(tokens, i)}
-    if live_words & EMERGENCY_WORDS or any(
-        not _negated(tokens, i) for p in EMERGENCY_PHRASES for i in _find(tokens, p)
-    ):
+
+    def said(words: set[str], phrases: list[tuple[str, ...]]) -> bool:
+        return bool(live_words & words) or any(not _negated(tokens, i) for p in phrases for i in _find(tokens, p))
+
+    if said(EMERGENCY_WORDS, EMERGENCY_PHRASES):
         return "emergency"
-    pain_here = bool(live_words & PAIN_WORDS) or any(_find(tokens, p) for p in DISTRESS_PHRASES)
-    if live_words & NERVE_WORDS or any(not _negated(tokens, i) for p in NERVE_PHRASES for i in _find(tokens, p)):
-        level = 2
-    elif _down_the_leg(tokens) or (pain_here and set(tokens) & LEG_WORDS):
-        level = 2
-    elif pain_here:
-        level = 1
-    elif any(t in NEGATED_OK_IS_PAIN and _negated(tokens, i, {"not", "no"}, window=2) for i, t in enumerate(tokens)):
-        level = 1
-    return ADVICE_LEVELS[level - 1] if level else None
+    pain_here = said(PAIN_WORDS, DISTRESS_PHRASES)
+    if said(NERVE_WORDS, NERVE_PHRASES) or _down_the_leg(tokens) or (pain_here and set(tokens) & LEG_WORDS):
+        return "professional"
+    not_ok = any(t in NEGATED_OK_IS_PAIN and _negated(tokens, i, {"not", "no"}, window=2) for i, t in enumerate(tokens))
+    return "stop" if pain_here or not_ok else None
 
 
 def _down_the_leg(tokens: list[str]) -> bool:
     """'down my leg', 'into the back of my leg': pain travelling along the leg."""
-    for i, t in enumerate(tokens):
-        if t in ("down", "into", "along") and set(tokens[i + 1:i + 6]) & LEG_WORDS:
-            return True
-    return False
+    return any(t in ("down", "into", "along") and set(tokens[i + 1:i + 6]) & LEG_WORDS for i, t in enumerate(tokens))
 
 
 def _negated_pain(tokens: list[str]) -> bool:

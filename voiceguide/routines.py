@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from voiceguide.intents import GUARDED_INTENTS, parse
 
@@ -185,9 +185,10 @@ def parse_routine(text: str, path: str) -> Routine:
 class _Validator:
     """Checks a parsed routine, pointing at the line where each problem sits."""
 
-    TOP = {"id", "title", "summary", "names", "equipment", "sets", "hold", "setup", "set", "finish"}
-    STEP = {"state", "kind", "say", "seconds", "source", "countdown", "check_in", "end_say", "more_sets_say"}
-    SETTING = {"default", "min", "max", "source", "unit"}
+    TOP: ClassVar[set[str]] = {"id", "title", "summary", "names", "equipment", "sets", "hold", "setup", "set", "finish"}
+    STEP: ClassVar[set[str]] = {"state", "kind", "say", "seconds", "source", "countdown", "check_in", "end_say",
+                                "more_sets_say"}
+    SETTING: ClassVar[set[str]] = {"default", "min", "max", "source", "unit"}
 
     def __init__(self, text: str, path: str):
         self.lines = text.splitlines()
@@ -301,7 +302,7 @@ class _Validator:
     def _source(self, table: dict[str, Any], where: tuple[str | int, ...]) -> str:
         value = table.get("source")
         if value not in SOURCES:
-            raise self.fail((*where, "source"), f"must say where the number comes from: 'seed' or 'project', got {value!r}")
+            raise self.fail((*where, "source"), f"must be 'seed' or 'project' (where it comes from), got {value!r}")
         return value
 
     def _setting(self, data: dict[str, Any], name: str, unit_default: str) -> Setting | None:
@@ -335,7 +336,8 @@ class _Validator:
         self._no_unknown(table, self.STEP, where)
         state = self._text(table, (*where, "state"))
         if not re.fullmatch(r"[a-z][a-z0-9_]*", state) or state in RESERVED_STATES:
-            raise self.fail((*where, "state"), f"must be a lowercase name other than {', '.join(RESERVED_STATES)}, got {state!r}")
+            reserved = ", ".join(RESERVED_STATES)
+            raise self.fail((*where, "state"), f"must be a lowercase name other than {reserved}, got {state!r}")
         kind = table.get("kind")
         if kind not in KINDS:
             raise self.fail((*where, "kind"), f"must be one of {', '.join(KINDS)}, got {kind!r}")

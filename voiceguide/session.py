@@ -193,7 +193,7 @@ class Session:
             deadline = self.hold.deadline()
             if deadline is None or deadline > now:
                 return
-            offset, line = self.hold.marks.pop(0)
+            _, line = self.hold.marks.pop(0)
             if line is not None:
                 self._say(line)
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN

@@ -1,0 +1,217 @@
+"""The session state machine: full runs, timing on the virtual clock, commands, and the safety stop."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.conftest import LIBRARY, drive, run_through
+from voiceguide.advice import ADVICE
+from voiceguide.session import DONE, PAUSED, STOP_AND_ADVISE
+
+
+@pytest.mark.parametrize("rid", list(LIBRARY))
+def test_every_routine_runs_to_completion(rid):
+    routine = LIBRARY[rid]
+    d = drive(routine)
+    run_through(d)
+    assert d.session.end_reason == "completed"
+    assert d.states()[-1] == DONE
+    plan = routine.plan()
+    assert d.states()[:-1] == [p.state for p in plan]
+    timed = [p for p in plan if p.step.kind == "timed"]
+    assert [(h.state, h.duration, h.spent, h.completed) for h in d.session.log.holds] == [
+        (p.state, p.seconds, p.seconds, True) for p in timed]
+    assert d.session.log.sets_done == routine.sets.default
+    assert d.lines()[-len(routine.finish):] == list(routine.finish)
+    assert d.events[-1]["type"] == "end" and d.events[-1]["reason"] == "completed"
+
+
+def test_shotgun_flow_and_countdown():
+    d = drive(LIBRARY["shotgun"], sets=2)
+    d.say("ready", at=3)
+    assert d.session.state == "squeeze"
+    d.run_timers(until=7.999)
+    assert d.session.state == "squeeze"
+    said = [(e["t"], e["text"]) for e in d.events if e["type"] == "say" and e["t"] >= 3]
+    assert [s for s in said if s[1] in "54321"] == [(3.0, "5"), (4.0, "4"), (5.0, "3"), (6.0, "2"), (7.0, "1")]
+    d.run_timers(until=8.0)
+    assert d.session.state == "release"  # waits for the user
+    d.run_timers(until=60)
+    assert d.session.state == "release"
+    d.say("ready")
+    d.run_timers()
+    assert d.session.state == "check_in"  # push, rest (timed, moves on by itself), then check in
+    assert [s for s in d.states() if s != "setup"] == ["squeeze", "release", "push", "rest", "check_in"]
+    d.say("fine")
+    assert d.session.state == "squeeze"
+    run_through(d)
+    assert d.session.end_reason == "completed" and d.session.log.sets_done == 2
+
+
+def test_pause_freezes_the_hold_and_resume_continues_it():
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    start = d.clock.t
+    d.say("pause", at=start + 6.5)
+    assert d.session.state == PAUSED
+    d.run_timers(until=start + 500)  # nothing is due while paused
+    assert d.session.state == PAUSED and d.session.next_deadline() is None
+    d.say("resume")
+    assert d.session.state == "hold"
+    assert d.session.next_deadline() == pytest.approx(d.clock.t + 10 - 6.5)  # the mid-hold check-in
+    d.run_timers(until=d.clock.t + 13.5 - 1e-9)
+    assert d.session.state == "hold"
+    d.run_timers(until=d.clock.t + 1e-9)
+    assert d.session.state == "switch_sides"
+    assert d.session.log.holds[0].spent == pytest.approx(20.0)
+    assert d.session.log.pauses == 1
+
+
+def test_pause_and_resume_in_a_waiting_step():
+    d = drive(LIBRARY["shotgun"])
+    d.say("hold on")
+    assert d.session.state == PAUSED
+    d.say("ready")  # 'ready' resumes too
+    assert d.session.state == "setup"
+    d.say("ready")
+    assert d.session.state == "squeeze"
+
+
+def test_repeat_says_the_current_instruction_again_without_restarting_the_hold():
+    d = drive(LIBRARY["shotgun"])
+    d.say("ready", at=1)
+    d.say("repeat", at=2.5)
+    assert d.lines()[-1] == LIBRARY["shotgun"].steps[0].say[-1]
+    d.run_timers(until=5.999)
+    assert d.session.state == "squeeze"
+    d.run_timers(until=6.0)  # still 5 s after the hold began
+    assert d.session.state == "release"
+    d.say("what can I say")
+    assert "repeat" in d.lines()[-1]
+
+
+def test_next_skips_a_hold_and_says_its_closing_line():
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    d.say("next", at=4)
+    assert d.session.state == "switch_sides"
+    assert "Slowly bring your knee back to the centre." in d.lines()
+    assert d.session.log.holds[0].completed is False
+
+
+def test_stop_ends_the_session():
+    d = drive(LIBRARY["glute-bridge"])
+    d.say("ready", at=1)
+    d.say("stop", at=2)
+    assert d.session.state == DONE and d.session.end_reason == "stopped"
+    assert d.events[-1] == {"t": 2.0, "type": "end", "reason": "stopped"}
+
+
+def test_words_that_mean_nothing_here_are_ignored(caplog):
+    caplog.set_level(logging.INFO, logger="voiceguide.session")
+    d = drive(LIBRARY["shotgun"])
+    d.say("fine", at=1)  # 'fine' during set-up
+    assert d.session.state == "setup"
+    d.say("ready", at=2)
+    d.say("ready", at=3)  # 'ready' during a hold
+    assert d.session.state == "squeeze"
+    d.say("start glute bridges", at=4)
+    assert d.session.state == "squeeze"
+    assert "ignored 'fine' (ok) in state setup" in caplog.text
+    assert "ignored 'ready' (ready) in state squeeze" in caplog.text
+
+
+def test_hold_check_in_answers():
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    d.run_timers(until=11)
+    assert d.lines()[-1] == "How is that feeling?"
+    d.say("fine")
+    assert d.lines()[-1] == "Good." and d.session.state == "hold"
+    d.say("it hurts")
+    assert d.session.state == STOP_AND_ADVISE
+
+
+def _reach(rid: str, state: str):
+    """A driven session standing in ``state``."""
+    d = drive(LIBRARY[rid])
+    if state == PAUSED:
+        d.say("pause")
+        return d
+    for _ in range(200):
+        if d.session.state == state:
+            return d
+        if d.session.next_deadline() is not None:
+            d.clock.t = d.session.next_deadline()
+            d.session.tick()
+        else:
+            d.say("fine" if d.session.current.step.kind == "check_in" else "ready")
+    raise AssertionError(f"never reached {state}")
+
+
+EVERY_STATE = [(rid, s) for rid, r in LIBRARY.items() for s in [*r.states(), PAUSED]]
+
+
+@pytest.mark.parametrize(("rid", "state"), EVERY_STATE)
+@pytest.mark.parametrize(("words", "level"), [
+    ("ouch", "stop"), ("pain down my leg", "professional"), ("I wet myself", "emergency")])
+def test_pain_from_every_state_stops_at_once_with_the_matching_advice(rid, state, words, level):
+    d = _reach(rid, state)
+    t = d.clock.t
+    d.session.hear(words)
+    assert d.session.state == STOP_AND_ADVISE
+    assert d.session.next_deadline() is None  # the hold's timer is gone
+    after = d.events[next(i for i, e in enumerate(d.events) if e["type"] == "heard" and e["text"] == words):]
+    assert after[1] == {"t": t, "type": "state", "state": STOP_AND_ADVISE}
+    assert [e["text"] for e in after if e["type"] == "say"] == list(ADVICE[level])
+    assert after[-1] == {"t": t, "type": "end", "reason": "pain"}
+    d.session.hear("ready")
+    d.session.hear("resume")
+    assert d.session.state == STOP_AND_ADVISE
+
+
+def test_pain_as_a_partial_result_acts_before_the_utterance_ends():
+    d = drive(LIBRARY["shotgun"])
+    d.session.hear("ready set", partial=True)  # a partial that is not pain is not acted on
+    assert d.session.state == "setup"
+    d.session.hear("oh that hurts", partial=True)
+    assert d.session.state == STOP_AND_ADVISE
+
+
+def test_pain_interrupts_speech_and_wins_while_the_guide_talks():
+    class Talking:
+        """A speaker that is always mid-sentence."""
+
+        def __init__(self):
+            self.interrupts = 0
+
+        def say(self, text):
+            pass
+
+        def interrupt(self):
+            self.interrupts += 1
+
+        def busy(self, t):
+            return True
+
+    speaker = Talking()
+    d = drive(LIBRARY["shotgun"], speaker=speaker)
+    d.say("ready")
+    assert d.session.state == "setup"  # dropped: the guide was speaking
+    d.say("pause")
+    assert d.session.state == PAUSED and speaker.interrupts == 1
+    d.say("resume")
+    assert d.session.state == PAUSED  # dropped
+    d.say("ow")
+    assert d.session.state == STOP_AND_ADVISE and speaker.interrupts == 2
+
+
+def test_stop_and_advise_has_no_way_out_in_any_machine():
+    for routine in LIBRARY.values():
+        d = drive(routine)
+        machine = d.session.machine
+        assert machine.get_triggers(STOP_AND_ADVISE) == ["pain"]
+        dests = {t.dest for e in machine.events.values() for t in e.transitions.get(STOP_AND_ADVISE, [])}
+        assert dests == {STOP_AND_ADVISE}
