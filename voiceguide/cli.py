@@ -123,6 +123,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     routine = _routine(args)
+    render: Callable[[dict], str] = event_json if args.json else format_event
+    if args.audio:
+        events = _audio_events(args, _library(args))
+        simulate(routine, events, on_event=lambda event: print(render(event)), sets=args.sets, hold=args.hold)
+        return 0
+    if not args.script:
+        raise UserError("give --script FILE or --audio FILE.wav")
     if args.script == "-":
         script = parse_script(sys.stdin, "<stdin>")
     else:
@@ -131,9 +138,114 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UserError(f"cannot read the script {args.script}: {e.strerror or e}") from None
         script = parse_script(text.splitlines(), args.script)
-    render: Callable[[dict], str] = event_json if args.json else format_event
     simulate(routine, script_events(script), on_event=lambda event: print(render(event)),
              sets=args.sets, hold=args.hold)
+    return 0
+
+
+def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list:
+    from voiceguide.audio import WavSource
+    from voiceguide.live import choose_engine, make_recognizer
+    from voiceguide.recognizers import heard_events
+
+    if args.engine == "keyboard":
+        raise UserError("--audio needs a speech engine: vosk or sphinx")
+    source = WavSource(args.audio)
+    choice = choose_engine(args.engine, args.model)
+    recognizer = make_recognizer(choice, [n for r in library.values() for n in r.names], source.sample_rate)
+    return list(heard_events(source, recognizer))
+
+
+# ------------------------------------------------------------ live
+
+
+def _relative_printer(args: argparse.Namespace) -> Callable[[dict], None]:
+    start: list[float] = []
+
+    def show(event: dict) -> None:
+        if args.quiet and event["type"] != "end":
+            return
+        start.append(start[0] if start else event["t"])
+        print(format_event({**event, "t": event["t"] - start[0]}), flush=True)
+
+    return show
+
+
+def _live(args: argparse.Namespace, library: dict[str, Routine]):
+    from voiceguide.live import Live
+    from voiceguide.speech import Speaker
+
+    def notify(message: str) -> None:
+        print(f"voiceguide: {message}", file=sys.stderr, flush=True)
+
+    speaker = Speaker(voice=args.voice, rate=args.rate, volume=args.volume, notify=notify)
+    return Live(library, args.engine, args.device, args.model, speaker, _relative_printer(args), notify,
+                verbose=args.verbose)
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    routine = _routine(args)
+    routine.plan(args.sets, args.hold)  # refuse bad choices before anything starts
+    live = _live(args, _library(args))
+    reason = live.run(routine, sets=args.sets, hold=args.hold)
+    live.speaker.close()
+    return 0 if reason in ("completed", "stopped", "pain") else 1
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    live = _live(args, _library(args))
+    live.listen()
+    live.speaker.close()
+    return 0
+
+
+def _device(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _add_live_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("vosk", "sphinx", "keyboard"),
+                   help="speech recogniser (default: vosk if a model is found, else sphinx)")
+    p.add_argument("--device", type=_device, metavar="N", help="input device number or name (python -m sounddevice)")
+    p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
+    p.add_argument("--voice", help="speech-out voice id or name")
+    p.add_argument("--rate", type=int, help="speech-out rate, words per minute")
+    p.add_argument("--volume", type=float, help="speech-out volume, 0.0 to 1.0")
+    p.add_argument("--quiet", action="store_true", help="print nothing but how the session ended")
+    p.add_argument("--verbose", action="store_true", help="log what is ignored, and the recogniser's own messages")
+
+
+# ------------------------------------------------------------ models
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from voiceguide import models
+
+    if args.action == "path":
+        for folder in models.search_path(args.model):
+            found = models.installed_models(folder)
+            print(f"{folder}: {', '.join(str(p) for p in found) if found else 'no model'}")
+        return 0
+    if args.action == "list":
+        for name, known in models.KNOWN_MODELS.items():
+            print(f"{name}  ({known.size / 1e6:.0f} MB){'  [default]' if name == models.DEFAULT_MODEL else ''}")
+        installed = [p for folder in models.search_path(args.model) for p in models.installed_models(folder)]
+        print("installed: " + (", ".join(map(str, installed)) if installed else "none"))
+        return 0
+    dest = Path(args.dir) if args.dir else models.user_models_dir()
+    if args.url:
+        if not args.sha256:
+            raise UserError("--url needs --sha256 HEX, the checksum the file must have")
+        name = args.name or Path(args.url).name.removesuffix(".zip")
+        known = models.KnownModel(name, args.url, None, args.sha256)
+    else:
+        name = args.name or models.DEFAULT_MODEL
+        if name not in models.KNOWN_MODELS:
+            raise UserError(f"unknown model '{name}'; known: {', '.join(models.KNOWN_MODELS)} (or give --url and "
+                            "--sha256)")
+        known = models.KNOWN_MODELS[name]
+    path = models.download(known.url, known.sha256, dest, known.name, known.size, progress=not args.quiet)
+    print(f"installed {path}")
     return 0
 
 
@@ -170,13 +282,49 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a session on a virtual clock. The script has one utterance per line, "
                                    "'<seconds> <words>', e.g. '12.5 ready'; '#' starts a comment.")
     p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
-    p.add_argument("--script", required=True, metavar="FILE", help="the utterances, or - for standard input")
+    p.add_argument("--script", metavar="FILE", help="the utterances, or - for standard input")
+    p.add_argument("--audio", metavar="FILE.wav", help="a recording, heard through the speech recogniser instead")
+    p.add_argument("--engine", choices=("vosk", "sphinx"), help="recogniser for --audio (default: vosk if a model "
+                   "is found, else sphinx)")
+    p.add_argument("--model", metavar="PATH", help="the Vosk model folder, for --audio")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a transcript")
     p.add_argument("--sets", type=int, metavar="N", help="number of sets, where the routine allows a choice")
     p.add_argument("--hold", type=int, metavar="SECONDS", help="hold time, where the routine allows a choice")
     _add_routine_file(p)
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("start", help="a guided session now, by voice",
+                       description="Run one routine, listening through the microphone (or the keyboard).")
+    p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
+    p.add_argument("--sets", type=int, metavar="N", help="number of sets, where the routine allows a choice")
+    p.add_argument("--hold", type=int, metavar="SECONDS", help="hold time, where the routine allows a choice")
+    _add_live_options(p)
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("listen", help="wait for 'start <routine>', run it, and wait again (for a headless Pi)")
+    _add_live_options(p)
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_listen)
+
+    p = sub.add_parser("model", help="download, list and locate Vosk speech models")
+    p.add_argument("action", choices=("download", "list", "path"))
+    p.add_argument("name", nargs="?", metavar="NAME", help="model name (default: the small English model)")
+    p.add_argument("--dir", metavar="DIR", help="where to install (default: your user data folder)")
+    p.add_argument("--url", metavar="URL", help="fetch from here instead, e.g. a local mirror")
+    p.add_argument("--sha256", metavar="HEX", help="the SHA-256 the file from --url must have")
+    p.add_argument("--model", metavar="PATH", help="also look here (for list and path)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_model)
     return top
+
+
+def _runtime_errors() -> tuple[type[Exception], ...]:
+    from voiceguide.audio import AudioError
+    from voiceguide.models import ModelError
+    from voiceguide.recognizers import RecognizerError
+
+    return AudioError, ModelError, RecognizerError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, RoutineError, ScriptError, SettingError) as e:
+    except (UserError, RoutineError, ScriptError, SettingError, *_runtime_errors()) as e:
         print(f"voiceguide: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

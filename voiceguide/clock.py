@@ -29,7 +29,15 @@ class InputEnded:
     t: float
 
 
-InputEvent = Heard | InputEnded
+@dataclass(frozen=True)
+class DeviceChange:
+    """The microphone was lost (``lost=True``) or came back."""
+
+    t: float
+    lost: bool
+
+
+InputEvent = Heard | InputEnded | DeviceChange
 
 
 class Clock(Protocol):
@@ -76,7 +84,7 @@ class VirtualClock:
     def wait(self, events: queue.Queue[InputEvent], deadline: float | None) -> InputEvent | None:
         event = self._held if self._held is not None else events.get()
         self._held = None
-        if deadline is None or (isinstance(event, Heard) and event.t <= deadline):
+        if deadline is None or (not isinstance(event, InputEnded) and event.t <= deadline):
             self.t = max(self.t, event.t)
             return event
         self._held = event

@@ -218,3 +218,30 @@ _DEFAULT = IntentParser()
 def parse(text: str) -> Intent:
     """Parse with no routine names known (start intents then carry no routine)."""
     return _DEFAULT.parse(text)
+
+
+# Whole utterances the recognisers listen for (a recogniser grammar is built from these, and the
+# start phrases for each routine name are added). Every one parses as its intent: see tests.
+PHRASEBOOK: dict[str, tuple[str, ...]] = {
+    "ready": ("ready", "i'm ready", "yes", "okay ready", "let's go", "done"),
+    "next": ("next", "skip", "skip it", "move on"),
+    "pause": ("pause", "wait", "hold on", "hang on", "one moment", "give me a second", "take a break"),
+    "resume": ("resume", "continue", "carry on", "keep going", "i'm back"),
+    "repeat": ("repeat", "say that again", "again", "pardon", "what"),
+    "stop": ("stop", "quit", "cancel", "that's enough", "end session", "stop the session"),
+    "ok": ("fine", "good", "okay", "all good", "feels good", "it's fine", "not bad", "no pain", "it doesn't hurt",
+           "better", "great", "comfortable"),
+    "help": ("help", "what can i say"),
+    "pain": (
+        "ouch", "ow", "it hurts", "that hurts", "that really hurts", "it really hurts", "my back hurts",
+        "my hip hurts", "pain", "it's painful", "that's painful", "sharp pain", "stabbing pain", "it's sore",
+        "it aches", "cramp", "i have a cramp", "not good", "it's not okay", "something's wrong", "help me",
+        "too much", "it's burning", "stop it hurts",
+        "my leg is tingling", "tingling", "pain down my leg", "pain down the leg", "it's going down my leg",
+        "shooting pain", "numb", "my leg is numb", "my foot is numb", "numbness", "pins and needles",
+        "my leg feels weak", "weakness", "i can't feel my leg", "sciatica",
+        "i wet myself", "i can't control my bladder", "bladder", "bowel", "i lost control of my bowels",
+        "i peed", "i had an accident",
+    ),
+}
+START_VERBS = ("start", "begin", "let's do", "do the", "start the")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from transitions import Machine
 
 from voiceguide.advice import advice_for
-from voiceguide.clock import Clock, InputEnded, InputEvent
+from voiceguide.clock import Clock, DeviceChange, InputEnded, InputEvent
 from voiceguide.intents import ADVICE_LEVELS, GUARDED_INTENTS, Intent, IntentParser
 from voiceguide.routines import PlannedStep, Routine
 
@@ -31,9 +31,11 @@ RESUMING = "Resuming."
 STOPPED_LINE = "Okay, we'll finish here. Take your time before you get up."
 HOLD_CHECK_IN = "How is that feeling?"
 ACK = "Good."
+MIC_LOST = "I can't hear you: the microphone is gone. I've paused, and I'll carry on when it's back."
+MIC_BACK = "The microphone is back."
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
              "To take a breather or finish early, just tell me. I'm listening for how you feel the whole time.")
-FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE)
+FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK)
 
 Event = dict[str, Any]
 
@@ -148,6 +150,7 @@ class Session:
         self.paused_from: str | None = None
         self._resuming = False
         self._stopping = False
+        self._paused_for_device = False
         self.exercise_states = routine.states()
         self.state: str = self.plan[0].state
         self.machine = Machine(model=self, states=[*self.exercise_states, PAUSED, STOP_AND_ADVISE, DONE],
@@ -205,6 +208,22 @@ class Session:
         """The script or recording is used up while the session waits for the user."""
         if not self.ended:
             self._end("script_ended")
+
+    def device_changed(self, lost: bool) -> None:
+        """The microphone went away (pause and say so) or came back (carry on where it was)."""
+        if self.ended:
+            return
+        if lost:
+            self._say(MIC_LOST)
+            if self.state != PAUSED:
+                self._act(Intent("", "pause"))
+            self._paused_for_device = True
+        else:
+            self._say(MIC_BACK)
+            if self._paused_for_device and self.state == PAUSED:
+                self._act(Intent("", "resume"))
+            self._paused_for_device = False
+        self.tick()
 
     def hear(self, text: str, *, partial: bool = False, at: float | None = None) -> Intent:
         """Act on something the user said; partial text is only acted on for pain."""
@@ -364,6 +383,8 @@ def run_session(session: Session, clock: Clock, events: queue.Queue[InputEvent])
             session.tick()
         elif isinstance(event, InputEnded):
             session.end_of_input()
+        elif isinstance(event, DeviceChange):
+            session.device_changed(event.lost)
         else:
             session.hear(event.text, partial=event.partial, at=event.t)
     assert session.end_reason is not None

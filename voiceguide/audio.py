@@ -1,0 +1,147 @@
+"""Audio sources: the microphone and WAV files, behind one interface that yields timed blocks.
+
+A block is 16-bit mono PCM at the source's ``sample_rate``, stamped with ``t``: the time of its
+last sample (seconds into the file, or the real clock for the microphone). Blocks are at most
+100 ms long.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import soxr
+
+BLOCK_SECONDS = 0.1
+
+
+class AudioError(Exception):
+    """Audio that cannot be opened or read, in words a user can act on."""
+
+
+@dataclass(frozen=True)
+class Block:
+    t: float
+    pcm: bytes  # int16 mono, little-endian
+
+
+class AudioSource(Protocol):
+    sample_rate: int
+
+    def blocks(self) -> Iterator[Block]: ...
+
+
+def to_mono_int16(samples: np.ndarray) -> np.ndarray:
+    """Mix interleaved channels (shape frames x channels) down to one int16 channel."""
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    return np.clip(np.rint(samples), -32768, 32767).astype(np.int16)
+
+
+class Resampler:
+    """Streaming conversion of int16 mono PCM from one rate to another (soxr, high quality)."""
+
+    def __init__(self, in_rate: int, out_rate: int):
+        self.same = in_rate == out_rate
+        self.stream = None if self.same else soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16")
+
+    def __call__(self, pcm: bytes, last: bool = False) -> bytes:
+        if self.stream is None:
+            return pcm
+        return self.stream.resample_chunk(np.frombuffer(pcm, dtype=np.int16), last=last).tobytes()
+
+
+class WavSource:
+    """A WAV file of any rate and channel count, read as timed blocks (time = position in the file)."""
+
+    def __init__(self, path: str | Path, sample_rate: int | None = None):
+        self.path = Path(path)
+        try:
+            with wave.open(str(self.path), "rb") as w:
+                self.file_rate, self.channels, self.width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+                self.frames = w.readframes(w.getnframes())
+        except FileNotFoundError:
+            raise AudioError(f"no such audio file: {self.path}") from None
+        except (wave.Error, EOFError) as e:
+            raise AudioError(f"{self.path} is not a PCM WAV file ({e}); convert it with: "
+                             f"sox {self.path} -b 16 out.wav") from None
+        if self.width not in (1, 2, 4):
+            raise AudioError(f"{self.path}: {8 * self.width}-bit samples are not supported; use 8, 16 or 32-bit PCM")
+        self.sample_rate = sample_rate or self.file_rate
+
+    @property
+    def duration(self) -> float:
+        return len(self.frames) / (self.width * self.channels * self.file_rate)
+
+    def samples(self) -> np.ndarray:
+        """The whole file as int16 mono at ``sample_rate``."""
+        dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[self.width]
+        raw = np.frombuffer(self.frames, dtype=dtype).astype(np.float64)
+        if self.width == 1:
+            raw = (raw - 128) * 256
+        elif self.width == 4:
+            raw = raw / 65536
+        mono = to_mono_int16(raw.reshape(-1, self.channels))
+        if self.sample_rate != self.file_rate:
+            mono = soxr.resample(mono, self.file_rate, self.sample_rate)
+        return mono
+
+    def blocks(self) -> Iterator[Block]:
+        mono = self.samples()
+        step = int(self.sample_rate * BLOCK_SECONDS)
+        for start in range(0, len(mono), step):
+            chunk = mono[start:start + step]
+            yield Block((start + len(chunk)) / self.sample_rate, chunk.tobytes())
+
+
+class MicrophoneSource:
+    """The microphone, through ``sounddevice.RawInputStream`` at the device's own rate.
+
+    Blocks are copied out of PortAudio's callback into a queue; the callback never blocks.
+    Opening fails with :class:`AudioError` saying what is wrong (no device, bad device number).
+    """
+
+    def __init__(self, device: int | str | None = None):
+        import sounddevice as sd
+
+        self.sd = sd
+        self.device = device
+        try:
+            info = sd.query_devices(device, "input")
+        except (sd.PortAudioError, ValueError) as e:
+            raise AudioError(no_microphone_message(e)) from None
+        self.name = str(info["name"])
+        self.sample_rate = int(info["default_samplerate"])
+        self.queue: queue.Queue[Block | None] = queue.Queue()
+        self.lost = False
+
+    def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio's thread
+        self.queue.put_nowait(Block(time.monotonic(), bytes(indata)))
+
+    def blocks(self) -> Iterator[Block]:
+        stream = self.sd.RawInputStream(samplerate=self.sample_rate, blocksize=int(self.sample_rate * BLOCK_SECONDS),
+                                        device=self.device, channels=1, dtype="int16", callback=self._callback,
+                                        finished_callback=lambda: self.queue.put_nowait(None))
+        with stream:
+            while True:
+                try:
+                    block = self.queue.get(timeout=2.0)
+                except queue.Empty:
+                    self.lost = True
+                    raise AudioError("the microphone stopped sending audio") from None
+                if block is None:
+                    self.lost = True
+                    raise AudioError("the microphone was disconnected")
+                yield block
+
+
+def no_microphone_message(error: Exception) -> str:
+    """One sentence for a missing microphone, from PortAudio's error."""
+    return (f"no microphone could be opened ({error}). Plug one in, or pick one with --device "
+            "(list them with: python -m sounddevice).")

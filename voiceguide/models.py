@@ -1,0 +1,183 @@
+"""Vosk models: where they are looked for, and a verified download.
+
+A download goes to a ``.part`` file that a later run resumes, is checked against its SHA-256,
+is extracted refusing any entry that would land outside the target folder, and is moved into
+place in one rename. On any failure nothing is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from platformdirs import user_data_dir
+
+from voiceguide.recognizers import RecognizerError, check_model_dir
+
+
+class ModelError(Exception):
+    """A model that could not be fetched or installed, and why."""
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    name: str
+    url: str
+    size: int | None
+    sha256: str
+
+
+KNOWN_MODELS = {
+    m.name: m for m in [
+        KnownModel("vosk-model-small-en-us-0.15", "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
+                   41_205_931, "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"),
+    ]
+}
+DEFAULT_MODEL = "vosk-model-small-en-us-0.15"
+
+
+def user_models_dir() -> Path:
+    """The per-user folder models are downloaded to by default."""
+    return Path(user_data_dir("voiceguide")) / "models"
+
+
+def search_path(explicit: str | None = None) -> list[Path]:
+    """Where the guide looks for a model, in order: --model, $VOICEGUIDE_MODEL, ./models/, the user data dir."""
+    paths = [Path(explicit)] if explicit else []
+    if os.environ.get("VOICEGUIDE_MODEL"):
+        paths.append(Path(os.environ["VOICEGUIDE_MODEL"]))
+    return [*paths, Path("models"), user_models_dir()]
+
+
+def installed_models(folder: Path) -> list[Path]:
+    """Complete model folders directly inside ``folder`` (or ``folder`` itself, if it is one)."""
+    candidates = [folder] + (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else [])
+    found = []
+    for path in candidates:
+        try:
+            check_model_dir(path)
+        except RecognizerError:
+            continue
+        found.append(path)
+    return found
+
+
+def find_model(explicit: str | None = None) -> Path | None:
+    """The first complete model on the search path; an explicit --model must be one (else RecognizerError)."""
+    if explicit:
+        check_model_dir(Path(explicit))
+        return Path(explicit)
+    for folder in search_path():
+        models = installed_models(folder)
+        if models:
+            return models[0]
+    return None
+
+
+def download(url: str, sha256: str, dest_dir: Path, name: str, size: int | None = None,
+             progress: bool = True) -> Path:
+    """Fetch a zipped model from ``url`` into ``dest_dir/name``, verified; return the installed folder."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / name
+    if target.exists():
+        raise ModelError(f"{target} already exists; remove it first to download it again")
+    part = dest_dir / f".{name}.zip.part"
+    _fetch(url, part, size, progress)
+    got = _sha256(part)
+    if got != sha256.lower():
+        part.unlink()
+        raise ModelError(f"the download from {url} is not the expected file: SHA-256 expected {sha256.lower()}, "
+                         f"got {got}. Nothing was installed.")
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=dest_dir))
+    try:
+        _extract(part, staging)
+        model_dir = _model_root(staging)
+        check_model_dir(model_dir)
+        os.replace(model_dir, target)
+    except RecognizerError as e:
+        raise ModelError(f"the archive from {url} does not hold a Vosk model ({e}). Nothing was installed.") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    part.unlink()
+    return target
+
+
+def _fetch(url: str, part: Path, size: int | None, progress: bool) -> None:
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        response = urllib.request.urlopen(request, timeout=30)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and size is not None and have == size:  # already whole
+            return
+        raise ModelError(f"cannot download {url}: HTTP {e.code} {e.reason}") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise ModelError(f"cannot download {url}: {getattr(e, 'reason', e)}") from None
+    with response:
+        if response.status != 206:
+            have = 0  # the server ignored the range: start again
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length else size
+        with part.open("ab" if have else "wb") as out:
+            done = have
+            try:
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        _show_progress(done, total)
+            except (OSError, urllib.error.URLError) as e:
+                raise ModelError(f"the download stopped at {done} bytes ({e}); run the same command again "
+                                 "to resume it") from None
+            finally:
+                if progress:
+                    print(file=sys.stderr)
+    expected = size if size is not None else total
+    if expected is not None and done < expected:
+        raise ModelError(f"the download stopped at {done} of {expected} bytes; run the same command again to "
+                         "resume it")
+
+
+def _show_progress(done: int, total: int | None) -> None:
+    if total:
+        filled = int(30 * done / total)
+        bar = "#" * filled + "-" * (30 - filled)
+        print(f"\r[{bar}] {done / 1e6:6.1f} / {total / 1e6:.1f} MB", end="", file=sys.stderr, flush=True)
+    else:
+        print(f"\r{done / 1e6:6.1f} MB", end="", file=sys.stderr, flush=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _extract(archive: Path, into: Path) -> None:
+    """Unzip, refusing absolute paths, '..' and symbolic links."""
+    try:
+        with zipfile.ZipFile(archive) as z:
+            for entry in z.infolist():
+                name = PurePosixPath(entry.filename)
+                is_link = (entry.external_attr >> 16) & 0o170000 == 0o120000
+                if name.is_absolute() or ".." in name.parts or is_link or ":" in entry.filename:
+                    raise ModelError(f"refusing to install: the archive entry {entry.filename!r} would be written "
+                                     "outside the model folder. Nothing was installed.")
+            z.extractall(into)
+    except zipfile.BadZipFile as e:
+        raise ModelError(f"the download is not a valid zip archive ({e}). Nothing was installed.") from None
+
+
+def _model_root(staging: Path) -> Path:
+    entries = [p for p in staging.iterdir() if not p.name.startswith("__MACOSX")]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else staging

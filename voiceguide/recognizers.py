@@ -1,0 +1,211 @@
+"""Speech recognisers behind one interface: feed PCM blocks, get partial and final text back.
+
+- ``vosk``: Kaldi via Vosk, restricted to a grammar of our phrases plus "[unk]"; needs a model.
+- ``sphinx``: the pocketsphinx wheel with its own English model, restricted to the same phrases.
+
+Both report partial text while an utterance is going on, so a pain word acts before it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from voiceguide.audio import AudioSource, Resampler
+from voiceguide.clock import Heard
+from voiceguide.intents import PHRASEBOOK, START_VERBS
+
+log = logging.getLogger(__name__)
+
+
+class RecognizerError(Exception):
+    """A recogniser that cannot start, in words a user can act on."""
+
+
+@dataclass(frozen=True)
+class Result:
+    text: str
+    partial: bool
+
+
+class Recognizer(Protocol):
+    name: str
+    sample_rate: int
+
+    def accept(self, pcm: bytes) -> list[Result]:
+        """Feed int16 mono PCM at ``sample_rate``; return any new partial or final results."""
+        ...
+
+    def flush(self) -> list[Result]:
+        """End of audio: return the final result of an utterance still open."""
+        ...
+
+
+def grammar_phrases(routine_names: Iterable[str]) -> list[str]:
+    """Every phrase a recogniser listens for: the phrasebook, plus ways to start each routine."""
+    phrases = {p for group in PHRASEBOOK.values() for p in group}
+    for name in routine_names:
+        name = name.lower().replace("-", " ")
+        phrases.add(name)
+        phrases.update(f"{verb} {name}" for verb in START_VERBS)
+    return sorted(phrases)
+
+
+class SphinxRecognizer:
+    """pocketsphinx with a JSGF grammar of whole phrases, segmented by its Endpointer."""
+
+    name = "sphinx"
+    sample_rate = 16000
+
+    def __init__(self, phrases: Iterable[str]):
+        from pocketsphinx import Config, Decoder, Endpointer
+
+        config = Config(samprate=self.sample_rate, loglevel="FATAL")
+        config["lm"] = None
+        self.decoder = Decoder(config)
+        usable, dropped = [], []
+        for phrase in phrases:
+            words = phrase.split()
+            (usable if all(self.decoder.lookup_word(w) for w in words) else dropped).append(phrase)
+        if dropped:
+            log.info("sphinx: %d phrases have words missing from its dictionary: %s", len(dropped), dropped[:8])
+        alternatives = " | ".join(usable)
+        grammar = f"#JSGF V1.0;\ngrammar voiceguide;\npublic <utt> = {alternatives};\n"
+        self.decoder.add_jsgf_string("voiceguide", grammar)
+        self.decoder.activate_search("voiceguide")
+        self.phrases = usable
+        self.endpointer = Endpointer(window=0.3, ratio=0.9)
+        self.frame_bytes = self.endpointer.frame_bytes
+        self.buffer = b""
+        self.last_partial = ""
+
+    def accept(self, pcm: bytes) -> list[Result]:
+        self.buffer += pcm
+        results: list[Result] = []
+        while len(self.buffer) >= self.frame_bytes:
+            frame, self.buffer = self.buffer[:self.frame_bytes], self.buffer[self.frame_bytes:]
+            results += self._frame(frame)
+        return results
+
+    def _frame(self, frame: bytes) -> list[Result]:
+        was_in_speech = self.endpointer.in_speech
+        speech = self.endpointer.process(frame)
+        if speech is None:
+            return []
+        if not was_in_speech:
+            self.decoder.start_utt()
+            self.last_partial = ""
+        self.decoder.process_raw(speech, False, False)
+        if not self.endpointer.in_speech:
+            return self._end_utterance()
+        hyp = self.decoder.hyp()
+        text = hyp.hypstr if hyp else ""
+        if text and text != self.last_partial:
+            self.last_partial = text
+            return [Result(text, True)]
+        return []
+
+    def _end_utterance(self) -> list[Result]:
+        self.decoder.end_utt()
+        hyp = self.decoder.hyp()
+        return [Result(hyp.hypstr, False)] if hyp and hyp.hypstr else []
+
+    def flush(self) -> list[Result]:
+        speech = self.endpointer.end_stream(self.buffer) if self.buffer else None
+        self.buffer = b""
+        if not self.endpointer.in_speech and speech is None:
+            return []
+        if speech is not None:
+            self.decoder.process_raw(speech, False, False)
+        return self._end_utterance()
+
+
+class VoskRecognizer:
+    """Vosk (Kaldi) restricted to a grammar of our phrases plus "[unk]", at the source's own rate."""
+
+    name = "vosk"
+
+    def __init__(self, model_path: str | Path, phrases: Iterable[str], sample_rate: int, verbose: bool = False):
+        import vosk
+
+        vosk.SetLogLevel(0 if verbose else -3)  # -1 does not silence the C library
+        check_model_dir(Path(model_path))
+        try:
+            self.model = vosk.Model(str(model_path))  # always by path: Model(lang=...) goes to the network
+        except Exception as e:  # vosk raises a bare Exception('Failed to create a model')
+            raise RecognizerError(f"the Vosk model at {model_path} could not be loaded ({e}); it may be partial "
+                                  "or corrupt. Fetch it again with: voiceguide model download") from None
+        self.sample_rate = sample_rate
+        self.phrases, self.missing = filter_phrases(phrases, lambda w: self.model.vosk_model_find_word(w) >= 0)
+        for word in self.missing:
+            log.warning("vosk: the model does not know the word %r; phrases with it are left out", word)
+        self.recognizer = vosk.KaldiRecognizer(self.model, float(sample_rate), vosk_grammar(self.phrases))
+        self.last_partial = ""
+
+    def accept(self, pcm: bytes) -> list[Result]:
+        if self.recognizer.AcceptWaveform(bytes(pcm)):
+            return self._final(self.recognizer.Result())
+        text = clean_vosk_text(json.loads(self.recognizer.PartialResult()).get("partial", ""))
+        if text and text != self.last_partial:
+            self.last_partial = text
+            return [Result(text, True)]
+        return []
+
+    def _final(self, raw: str) -> list[Result]:
+        self.last_partial = ""
+        text = clean_vosk_text(json.loads(raw).get("text", ""))
+        return [Result(text, False)] if text else []
+
+    def flush(self) -> list[Result]:
+        return self._final(self.recognizer.FinalResult())
+
+
+def vosk_grammar(phrases: Iterable[str]) -> str:
+    """The JSON grammar Vosk takes: our phrases, always with "[unk]" so silence does not turn into words."""
+    return json.dumps([*sorted(set(phrases)), "[unk]"])
+
+
+def clean_vosk_text(text: str) -> str:
+    """Drop "[unk]" tokens from a Vosk result."""
+    return " ".join(w for w in text.split() if w != "[unk]")
+
+
+def filter_phrases(phrases: Iterable[str], known) -> tuple[list[str], list[str]]:
+    """Split phrases into those whose every word ``known(word)`` accepts, and the unknown words."""
+    kept, missing = [], set()
+    for phrase in phrases:
+        unknown = [w for w in phrase.split() if not known(w)]
+        missing.update(unknown)
+        if not unknown:
+            kept.append(phrase)
+    return kept, sorted(missing)
+
+
+MODEL_PARTS = ("am/final.mdl", "conf/model.conf")
+
+
+def check_model_dir(path: Path) -> None:
+    """Raise RecognizerError, in one sentence with the fix, unless ``path`` looks like a whole Vosk model."""
+    fix = "Install one with: voiceguide model download"
+    if not path.is_dir():
+        raise RecognizerError(f"no Vosk model at {path}. {fix}")
+    missing = [p for p in MODEL_PARTS if not (path / p).is_file()]
+    if missing or not any((path / "graph").glob("*")):
+        raise RecognizerError(f"the Vosk model at {path} is incomplete (missing {', '.join(missing) or 'graph/'}). "
+                              f"{fix}")
+
+
+def heard_events(source: AudioSource, recognizer: Recognizer) -> Iterator[Heard]:
+    """Run audio through a recogniser: each result stamped with the time of the block that produced it."""
+    convert = Resampler(source.sample_rate, recognizer.sample_rate)
+    t = 0.0
+    for block in source.blocks():
+        t = block.t
+        for result in recognizer.accept(convert(block.pcm)):
+            yield Heard(t, result.text, result.partial)
+    for result in recognizer.accept(convert(b"", last=True)) + recognizer.flush():
+        yield Heard(t, result.text, result.partial)

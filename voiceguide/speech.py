@@ -1,0 +1,190 @@
+"""Speech out: a speaker on its own thread, fed by a queue.
+
+Each line is synthesised to a WAV with pyttsx3 and played through ``sounddevice``. We never call
+``engine.stop()`` (with pyttsx3 2.99 it can hang ``runAndWait()`` for good when called from another
+thread): stopping playback is immediate, and the exact window in which the guide was talking is known,
+so what the microphone hears in that window can be filtered (see :meth:`Speaker.busy`).
+
+If pyttsx3, its speech backend or the sound output is missing, the speaker says so once and stays
+silent; the session goes on with the cues printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import queue
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TAIL_SECONDS = 0.6  # after the guide stops talking, echoes and room reverb can still reach the microphone
+
+
+@dataclass(frozen=True)
+class Clip:
+    rate: int
+    samples: np.ndarray  # int16 mono
+
+
+class Synthesizer:
+    """pyttsx3 writing each line to a WAV file. Use it from one thread only."""
+
+    def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None):
+        import pyttsx3
+
+        self.errors: list[str] = []
+        self.engine = pyttsx3.init()
+        self.engine.connect("error", lambda name, exception: self.errors.append(str(exception)))
+        if voice:
+            voices = self.engine.getProperty("voices")
+            ids = {v.id for v in voices} | {v.name for v in voices}
+            if voice not in ids:
+                raise ValueError(f"no voice called {voice!r}; voices here: {', '.join(sorted(ids)[:12])}")
+            self.engine.setProperty("voice", voice)
+        if rate is not None:
+            self.engine.setProperty("rate", rate)
+        if volume is not None:
+            self.engine.setProperty("volume", volume)
+        self.folder = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
+        self.count = 0
+        self.cache: dict[str, Clip] = {}
+        self.synthesize("ready")  # the first runAndWait() after init() can return early: warm up on a throwaway
+
+    def synthesize(self, text: str) -> Clip:
+        """The spoken ``text`` as int16 mono samples."""
+        if text in self.cache:
+            return self.cache[text]
+        self.count += 1
+        path = self.folder / f"line{self.count}.wav"  # a new file each time: pyttsx3 may reuse an old target
+        with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to ..."
+            self.engine.save_to_file(text, str(path))
+            self.engine.runAndWait()
+        clip = _read_when_complete(path)
+        path.unlink(missing_ok=True)
+        if len(self.cache) < 200:
+            self.cache[text] = clip
+        return clip
+
+
+def _read_when_complete(path: Path, timeout: float = 5.0) -> Clip:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with wave.open(str(path), "rb") as w:
+                frames = w.readframes(w.getnframes())
+                if frames:
+                    return Clip(w.getframerate(), np.frombuffer(frames, dtype=np.int16))
+        except (FileNotFoundError, EOFError, wave.Error):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"speech synthesis wrote no audio to {path}")
+        time.sleep(0.02)
+
+
+class Speaker:
+    """Speaks queued lines on a background thread; ``interrupt()`` cuts the current line at once."""
+
+    def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None,
+                 output_device: int | str | None = None, notify: Callable[[str], None] = log.warning):
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.stop_now = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.windows: list[tuple[float, float]] = []  # (start, end) of recent speech, monotonic
+        self.speaking_since: float | None = None
+        self.notify = notify
+        self.working = True
+        self.played: list[str] = []
+        self.options = (voice, rate, volume)
+        self.output_device = output_device
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="speaker", daemon=True)
+        self.thread.start()
+        self.ready.wait(timeout=30)
+
+    # ---------------------------------------------------------- API used by the session
+
+    def say(self, text: str) -> None:
+        if self.working:
+            self.idle.clear()
+            self.lines.put(text)
+
+    def interrupt(self) -> None:
+        """Drop everything queued and cut the line being spoken."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.lines.get_nowait()
+        self.stop_now.set()
+
+    def busy(self, t: float) -> bool:
+        """Was the guide talking (or within its tail) at monotonic time ``t``?"""
+        if self.speaking_since is not None and t >= self.speaking_since - 0.05:
+            return True
+        return any(start - 0.05 <= t <= end + TAIL_SECONDS for start, end in self.windows)
+
+    def wait_until_done(self, timeout: float = 60.0) -> bool:
+        """Block until every queued line has been spoken (or dropped)."""
+        return self.idle.wait(timeout)
+
+    def close(self) -> None:
+        self.interrupt()
+        self.lines.put(None)
+        self.thread.join(timeout=5)
+
+    # ---------------------------------------------------------- the thread
+
+    def _run(self) -> None:
+        try:
+            synth = Synthesizer(*self.options)
+        except Exception as e:  # pyttsx3 or its backend missing: say so once, go on silently
+            self._give_up(f"speech output is unavailable ({e}); the cues are printed instead")
+            self.ready.set()
+            return
+        self.ready.set()
+        while (text := self.lines.get()) is not None:
+            self.stop_now.clear()
+            try:
+                clip = synth.synthesize(text)
+                self._play(clip)
+                self.played.append(text)
+            except Exception as e:
+                self._give_up(f"speech output stopped working ({e}); the cues are printed instead")
+                return
+            finally:
+                if self.lines.empty():
+                    self.idle.set()
+
+    def _give_up(self, message: str) -> None:
+        self.working = False
+        self.idle.set()
+        self.notify(message)
+
+    def _play(self, clip: Clip) -> None:
+        start = time.monotonic()
+        self.speaking_since = start
+        try:
+            self._stream(clip)
+        finally:
+            self.speaking_since = None
+            self.windows = [*self.windows[-20:], (start, time.monotonic())]
+
+    def _stream(self, clip: Clip) -> None:
+        import sounddevice as sd
+
+        chunk = clip.rate // 20  # 50 ms: how soon an interrupt takes effect
+        with sd.RawOutputStream(samplerate=clip.rate, channels=1, dtype="int16", device=self.output_device) as out:
+            for start in range(0, len(clip.samples), chunk):
+                if self.stop_now.is_set():
+                    out.abort()
+                    return
+                out.write(clip.samples[start:start + chunk].tobytes())
