@@ -55,6 +55,9 @@ def grammar_phrases(routine_names: Iterable[str]) -> list[str]:
     return sorted(phrases)
 
 
+STABLE_SECONDS = 0.25
+
+
 class SphinxRecognizer:
     """pocketsphinx with a JSGF grammar of whole phrases, segmented by its Endpointer."""
 
@@ -80,8 +83,10 @@ class SphinxRecognizer:
         self.phrases = usable
         self.endpointer = Endpointer(window=0.3, ratio=0.9)
         self.frame_bytes = self.endpointer.frame_bytes
+        self.frame_seconds = self.endpointer.frame_length
         self.buffer = b""
         self.last_partial = ""
+        self.candidate, self.stable_frames = "", 0
 
     def accept(self, pcm: bytes) -> list[Result]:
         self.buffer += pcm
@@ -98,13 +103,18 @@ class SphinxRecognizer:
             return []
         if not was_in_speech:
             self.decoder.start_utt()
-            self.last_partial = ""
+            self.last_partial, self.candidate, self.stable_frames = "", "", 0
         self.decoder.process_raw(speech, False, False)
         if not self.endpointer.in_speech:
             return self._end_utterance()
         hyp = self.decoder.hyp()
         text = hyp.hypstr if hyp else ""
-        if text and text != self.last_partial:
+        # The first frames of a word give wild guesses ("ow" for the start of "ready"): report a
+        # partial only once it has stayed the best hypothesis for STABLE_SECONDS of audio.
+        if text != self.candidate:
+            self.candidate, self.stable_frames = text, 0
+        self.stable_frames += 1
+        if text and text != self.last_partial and self.stable_frames * self.frame_seconds >= STABLE_SECONDS:
             self.last_partial = text
             return [Result(text, True)]
         return []
