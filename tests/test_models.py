@@ -1,0 +1,158 @@
+"""Model download against a real HTTP server on 127.0.0.1, and clear errors for bad models."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+
+import pytest
+
+from tests.conftest import cli
+from voiceguide.models import ModelError, download, find_model
+from voiceguide.recognizers import RecognizerError, VoskRecognizer, check_model_dir, vosk_grammar
+
+
+def model_zip(entries: dict[str, bytes] | None = None) -> bytes:
+    entries = entries or {"m/am/final.mdl": b"am", "m/conf/model.conf": b"conf", "m/graph/HCLr.fst": b"g"}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+class Server:
+    """Serves byte strings by path, honouring Range; ``cut`` truncates the next response."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.cut: int | None = None
+        self.ranges: list[str | None] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                data = server.files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                server.ranges.append(self.headers.get("Range"))
+                start = int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers.get("Range") else 0
+                body = data[start:]
+                self.send_response(206 if start else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if server.cut is not None:
+                    body, server.cut = body[:server.cut], None
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.httpd.shutdown()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_good_download_installs_atomically(server, tmp_path):
+    data = model_zip()
+    server.files["/m.zip"] = data
+    path = download(server.url("/m.zip"), sha(data), tmp_path, "m", len(data), progress=False)
+    assert path == tmp_path / "m"
+    check_model_dir(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temp files left behind
+    assert find_model(str(path)) == path
+
+
+def test_wrong_hash_installs_nothing_and_says_both_hashes(server, tmp_path):
+    data = model_zip()
+    server.files["/m.zip"] = data
+    with pytest.raises(ModelError) as caught:
+        download(server.url("/m.zip"), "0" * 64, tmp_path, "m", progress=False)
+    assert f"expected {'0' * 64}, got {sha(data)}" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_path_escaping_entry_is_refused(server, tmp_path):
+    data = model_zip({"m/am/final.mdl": b"x", "../evil.txt": b"owned"})
+    server.files["/m.zip"] = data
+    with pytest.raises(ModelError, match="would be written outside the model folder"):
+        download(server.url("/m.zip"), sha(data), tmp_path / "models", "m", progress=False)
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "models" / "m").exists()
+
+
+def test_truncated_download_resumes_from_where_it_stopped(server, tmp_path):
+    data = model_zip({"m/am/final.mdl": bytes(range(256)) * 400, "m/conf/model.conf": b"c", "m/graph/x": b"g"})
+    server.files["/m.zip"] = data
+    server.cut = 5000
+    with pytest.raises(ModelError, match="run the same command again to resume"):
+        download(server.url("/m.zip"), sha(data), tmp_path, "m", len(data), progress=False)
+    assert (tmp_path / ".m.zip.part").stat().st_size == 5000
+    path = download(server.url("/m.zip"), sha(data), tmp_path, "m", len(data), progress=False)
+    assert server.ranges == [None, "bytes=5000-"]
+    check_model_dir(path)
+
+
+def test_model_download_cli_with_url(server, tmp_path):
+    data = model_zip()
+    server.files["/mirror/m.zip"] = data
+    ok = cli("model", "download", "--url", server.url("/mirror/m.zip"), "--sha256", sha(data), "--dir", str(tmp_path),
+             "--quiet")
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "m" / "am" / "final.mdl").exists()
+    bad = cli("model", "download", "--url", server.url("/mirror/m.zip"), "--sha256", "ab" * 32, "--dir",
+              str(tmp_path / "other"), "--quiet")
+    assert bad.returncode == 2 and "SHA-256 expected" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_missing_and_corrupt_models_are_one_sentence_with_the_fix(tmp_path):
+    with pytest.raises(RecognizerError, match=r"no Vosk model at .* Install one with: voiceguide model download"):
+        check_model_dir(tmp_path / "none")
+    (tmp_path / "half" / "am").mkdir(parents=True)
+    with pytest.raises(RecognizerError, match="incomplete"):
+        check_model_dir(tmp_path / "half")
+    corrupt = tmp_path / "corrupt"
+    for part, data in (("am/final.mdl", b"garbage"), ("conf/model.conf", b""), ("graph/HCLr.fst", b"x")):
+        (corrupt / part).parent.mkdir(parents=True, exist_ok=True)
+        (corrupt / part).write_bytes(data)
+    with pytest.raises(RecognizerError, match=r"could not be loaded .* voiceguide model download"):
+        VoskRecognizer(corrupt, ["ready"], 16000)  # the real vosk library, refusing a corrupt model
+    result = cli("simulate", "shotgun", "--audio", "x.wav", "--engine", "vosk", "--model", str(corrupt))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_vosk_grammar_always_keeps_unk():
+    import json
+
+    assert json.loads(vosk_grammar(["ready", "it hurts", "ready"])) == ["it hurts", "ready", "[unk]"]
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("VOICEGUIDE_MODEL"),
+                    reason="set VOICEGUIDE_MODEL to a real Vosk model folder to run the Vosk end-to-end test")
+def test_vosk_end_to_end_with_a_real_model(tmp_path):
+    from tests.speech_audio import session_audio
+
+    wav = session_audio([(1.0, "ready"), (4.0, "it hurts")], "flite:rms", tmp_path, "s")
+    result = cli("simulate", "shotgun", "--audio", str(wav), "--engine", "vosk", "--json")
+    assert result.returncode == 0 and '"reason": "pain"' in result.stdout.splitlines()[-1]
+
+
+def test_model_path_lists_where_the_guide_looks(tmp_path):
+    out = cli("model", "path", "--model", str(tmp_path)).stdout
+    assert str(tmp_path) in out and "models" in out
