@@ -119,7 +119,6 @@ class MicrophoneSource:
         self.name = str(info["name"])
         self.sample_rate = int(info["default_samplerate"])
         self.queue: queue.Queue[Block | None] = queue.Queue()
-        self.lost = False
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio's thread
         self.queue.put_nowait(Block(time.monotonic(), bytes(indata)))
@@ -133,10 +132,8 @@ class MicrophoneSource:
                 try:
                     block = self.queue.get(timeout=2.0)
                 except queue.Empty:
-                    self.lost = True
                     raise AudioError("the microphone stopped sending audio") from None
                 if block is None:
-                    self.lost = True
                     raise AudioError("the microphone was disconnected")
                 yield block
 

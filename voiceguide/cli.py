@@ -160,13 +160,13 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
 
 
 def _relative_printer(args: argparse.Namespace) -> Callable[[dict], None]:
-    start: list[float] = []
+    start: dict[str, float] = {}
 
     def show(event: dict) -> None:
         if args.quiet and event["type"] != "end":
             return
-        start.append(start[0] if start else event["t"])
-        print(format_event({**event, "t": event["t"] - start[0]}), flush=True)
+        t0 = start.setdefault("t", event["t"])
+        print(format_event({**event, "t": event["t"] - t0}), flush=True)
 
     return show
 

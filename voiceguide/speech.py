@@ -42,9 +42,7 @@ class Synthesizer:
     def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None):
         import pyttsx3
 
-        self.errors: list[str] = []
         self.engine = pyttsx3.init()
-        self.engine.connect("error", lambda name, exception: self.errors.append(str(exception)))
         if voice:
             voices = self.engine.getProperty("voices")
             ids = {v.id for v in voices} | {v.name for v in voices}
