@@ -19,7 +19,7 @@ def synth(text: str, voice: str, out: Path) -> Path:
     else:
         cmd = ["espeak-ng", "-v", name, "-s", speed[0] if speed else "160", "-w", str(raw), text]
     subprocess.run(cmd, check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
+    subprocess.run(["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
     raw.unlink()
     return out
 

@@ -23,14 +23,9 @@ def recordings(tmp_path_factory):
     return {v: session_audio([(1.0, "ready"), (4.0, "it hurts")], v, folder, v.replace(":", "_")) for v in VOICES}
 
 
-KNOWN_MISSES = {("flite:slt", 10), ("espeak:en-us:150", None)}  # sphinx recall gaps, tracked in issue 3
-
-
 @pytest.mark.parametrize("snr", [None, 20, 10], ids=["clean", "20dB", "10dB"])
 @pytest.mark.parametrize("voice", VOICES)
-def test_spoken_it_hurts_reaches_stop_and_advise(recordings, voice, snr, tmp_path, request):
-    if (voice, snr) in KNOWN_MISSES:
-        request.applymarker(pytest.mark.xfail(reason="known, not yet stable sphinx recall miss; see issue 3"))
+def test_spoken_it_hurts_reaches_stop_and_advise(recordings, voice, snr, tmp_path):
     wav = recordings[voice] if snr is None else add_noise(recordings[voice], snr, tmp_path / "noisy.wav")
     heard = list(heard_events(WavSource(wav), SphinxRecognizer(PHRASES)))
     events: list[dict] = []
