@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import queue
 
 import pytest
 
 from tests.conftest import LIBRARY, drive, run_through
 from voiceguide.advice import ADVICE
-from voiceguide.session import DONE, PAUSED, STOP_AND_ADVISE
+from voiceguide.clock import DeviceChange, Heard, InputEnded, VirtualClock
+from voiceguide.session import DONE, MIC_BACK, MIC_LOST, PAUSED, STOP_AND_ADVISE, Session, run_session
 
 
 @pytest.mark.parametrize("rid", list(LIBRARY))
@@ -206,6 +208,9 @@ def test_pain_interrupts_speech_and_wins_while_the_guide_talks():
     assert d.session.state == PAUSED  # dropped
     d.say("ow")
     assert d.session.state == STOP_AND_ADVISE and speaker.interrupts == 2
+    heard = [(e["text"], e.get("ignored")) for e in d.events if e["type"] == "heard"]
+    assert heard == [("ready", "the guide was speaking"), ("pause", None), ("resume", "the guide was speaking"),
+                     ("ow", None)]
 
 
 def test_stop_and_advise_has_no_way_out_in_any_machine():
@@ -215,3 +220,19 @@ def test_stop_and_advise_has_no_way_out_in_any_machine():
         assert machine.get_triggers(STOP_AND_ADVISE) == ["pain"]
         dests = {t.dest for e in machine.events.values() for t in e.transitions.get(STOP_AND_ADVISE, [])}
         assert dests == {STOP_AND_ADVISE}
+
+
+def test_microphone_lost_mid_hold_pauses_and_carries_on_where_it_was():
+    events: queue.Queue = queue.Queue()
+    for event in (Heard(1.0, "ready"), DeviceChange(3.0, lost=True), DeviceChange(20.0, lost=False),
+                  InputEnded(60.0)):
+        events.put(event)
+    clock = VirtualClock()
+    out: list[dict] = []
+    session = Session(LIBRARY["shotgun"], clock, on_event=out.append)
+    run_session(session, clock, events)
+    states = [(e["t"], e["state"]) for e in out if e["type"] == "state"]
+    assert states[:4] == [(0.0, "setup"), (1.0, "squeeze"), (3.0, PAUSED), (20.0, "squeeze")]
+    assert (23.0, "release") in states  # the 5 s squeeze had 3 s left when the microphone went
+    said = [(e["t"], e["text"]) for e in out if e["type"] == "say"]
+    assert (3.0, MIC_LOST) in said and (20.0, MIC_BACK) in said

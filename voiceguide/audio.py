@@ -119,23 +119,36 @@ class MicrophoneSource:
         self.name = str(info["name"])
         self.sample_rate = int(info["default_samplerate"])
         self.queue: queue.Queue[Block | None] = queue.Queue()
+        self.stream = None
+        self.closed = False
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio's thread
         self.queue.put_nowait(Block(time.monotonic(), bytes(indata)))
 
     def blocks(self) -> Iterator[Block]:
-        stream = self.sd.RawInputStream(samplerate=self.sample_rate, blocksize=int(self.sample_rate * BLOCK_SECONDS),
-                                        device=self.device, channels=1, dtype="int16", callback=self._callback,
-                                        finished_callback=lambda: self.queue.put_nowait(None))
-        with stream:
-            while True:
+        try:
+            self.stream = self.sd.RawInputStream(
+                samplerate=self.sample_rate, blocksize=int(self.sample_rate * BLOCK_SECONDS), device=self.device,
+                channels=1, dtype="int16", callback=self._callback, finished_callback=lambda: self.queue.put(None))
+        except self.sd.PortAudioError as e:
+            raise AudioError(no_microphone_message(e)) from None
+        with self.stream:
+            while not self.closed:
                 try:
                     block = self.queue.get(timeout=2.0)
                 except queue.Empty:
                     raise AudioError("the microphone stopped sending audio") from None
                 if block is None:
+                    if self.closed:
+                        return
                     raise AudioError("the microphone was disconnected")
                 yield block
+
+    def close(self) -> None:
+        """Stop capturing; ``blocks()`` then ends. PortAudio cannot shut down while a stream runs."""
+        self.closed = True
+        if self.stream is not None:
+            self.stream.abort()
 
 
 def no_microphone_message(error: Exception) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -166,7 +167,7 @@ def _relative_printer(args: argparse.Namespace) -> Callable[[dict], None]:
         if args.quiet and event["type"] != "end":
             return
         t0 = start.setdefault("t", event["t"])
-        print(format_event({**event, "t": event["t"] - t0}), flush=True)
+        print(format_event({**event, "t": max(0.0, event["t"] - t0)}), flush=True)
 
     return show
 
@@ -187,15 +188,19 @@ def cmd_start(args: argparse.Namespace) -> int:
     routine = _routine(args)
     routine.plan(args.sets, args.hold)  # refuse bad choices before anything starts
     live = _live(args, _library(args))
-    reason = live.run(routine, sets=args.sets, hold=args.hold)
-    live.speaker.close()
+    try:
+        reason = live.run(routine, sets=args.sets, hold=args.hold)
+    finally:
+        live.close()
     return 0 if reason in ("completed", "stopped", "pain") else 1
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
     live = _live(args, _library(args))
-    live.listen()
-    live.speaker.close()
+    try:
+        live.listen()
+    finally:
+        live.close()
     return 0
 
 
@@ -327,9 +332,18 @@ def _runtime_errors() -> tuple[type[Exception], ...]:
     return AudioError, ModelError, RecognizerError
 
 
+class Terminated(Exception):
+    """SIGTERM arrived."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voiceguide`` command."""
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # systemctl stop: release the devices, as for Ctrl-C
     try:
         return args.func(args)
     except (UserError, RoutineError, ScriptError, SettingError, *_runtime_errors()) as e:
@@ -338,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except Terminated:
+        return 143
     except BrokenPipeError:
         return 0
 

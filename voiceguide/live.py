@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from voiceguide.advice import advice_for
-from voiceguide.audio import AudioError, AudioSource, MicrophoneSource
+from voiceguide.audio import AudioError, MicrophoneSource
 from voiceguide.clock import DeviceChange, Heard, InputEnded, InputEvent, MonotonicClock
 from voiceguide.intents import IntentParser
 from voiceguide.models import find_model
@@ -87,29 +87,40 @@ def keyboard_thread(events: queue.Queue[InputEvent], clock: MonotonicClock, stre
     return thread
 
 
-def microphone_thread(events: queue.Queue[InputEvent], open_source: Callable[[], AudioSource],
-                      recognizer: Recognizer, clock: MonotonicClock, first: AudioSource) -> threading.Thread:
-    """Listen until the process ends; if the microphone goes away, say so and retry every few seconds."""
+class MicrophoneThread:
+    """Listens until closed; if the microphone goes away, says so and retries every few seconds."""
 
-    def run() -> None:
-        source: AudioSource | None = first
-        while True:
+    def __init__(self, events: queue.Queue[InputEvent], open_source: Callable[[], MicrophoneSource],
+                 recognizer: Recognizer, clock: MonotonicClock, first: MicrophoneSource):
+        self.events, self.open_source, self.recognizer, self.clock = events, open_source, recognizer, clock
+        self.source: MicrophoneSource | None = first
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, name="microphone", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.closing:
             try:
-                if source is None:
-                    source = open_source()
-                    events.put(DeviceChange(clock.now(), lost=False))
-                for heard in heard_events(source, recognizer):
-                    events.put(heard)
+                if self.source is None:
+                    self.source = self.open_source()
+                    self.events.put(DeviceChange(self.clock.now(), lost=False))
+                for heard in heard_events(self.source, self.recognizer):
+                    self.events.put(heard)
                 return
             except AudioError:
-                if source is not None:
-                    events.put(DeviceChange(clock.now(), lost=True))
-                source = None
+                if self.closing:
+                    return
+                if self.source is not None:
+                    self.events.put(DeviceChange(self.clock.now(), lost=True))
+                self.source = None
                 time.sleep(RETRY_SECONDS)
 
-    thread = threading.Thread(target=run, name="microphone", daemon=True)
-    thread.start()
-    return thread
+    def close(self) -> None:
+        """Stop listening and release the device."""
+        self.closing = True
+        if self.source is not None:
+            self.source.close()
+        self.thread.join(timeout=5)
 
 
 class Live:
@@ -124,6 +135,7 @@ class Live:
         self.speaker = speaker
         self.print_event = print_event
         self.parser = IntentParser({r.id: r.names for r in library.values()})
+        self.microphone: MicrophoneThread | None = None
         choice = choose_engine(engine, model)
         if choice.why:
             notify(choice.why)
@@ -136,7 +148,8 @@ class Live:
             else:
                 names = [n for r in library.values() for n in r.names]
                 recognizer = make_recognizer(choice, names, mic.sample_rate, verbose)
-                microphone_thread(self.events, lambda: MicrophoneSource(device), recognizer, self.clock, mic)
+                self.microphone = MicrophoneThread(self.events, lambda: MicrophoneSource(device), recognizer,
+                                                   self.clock, mic)
                 notify(f"Listening with {choice.engine} on '{mic.name}'.")
         if choice.engine == "keyboard":
             keyboard_thread(self.events, self.clock, stdin)
@@ -176,6 +189,12 @@ class Live:
             elif intent.intent in ("start", "help"):
                 routines = ", ".join(r.title for r in self.library.values())
                 self._say(f"Say start, and one of: {routines}.")
+
+    def close(self) -> None:
+        """Release the microphone and the speaker."""
+        if self.microphone is not None:
+            self.microphone.close()
+        self.speaker.close()
 
     def _say(self, text: str) -> None:
         self.speaker.say(text)

@@ -56,6 +56,7 @@ def grammar_phrases(routine_names: Iterable[str]) -> list[str]:
 
 
 STABLE_SECONDS = 0.25
+CURRENT_FRAMES = 10  # a partial's last word must end within 100 ms (10 ms frames) of the audio heard
 
 
 class SphinxRecognizer:
@@ -111,9 +112,9 @@ class SphinxRecognizer:
         if not self.endpointer.in_speech:
             return self._end_utterance()
         hyp = self.decoder.hyp()
-        text = hyp.hypstr if hyp else ""
-        # The first frames of a word give wild guesses ("ow" for the start of "ready"): report a
-        # partial only once it has stayed the best hypothesis for STABLE_SECONDS of audio.
+        text = hyp.hypstr if hyp and self._hypothesis_is_current() else ""
+        # The first frames of a word give wild guesses: report a partial only once it has stayed
+        # the best current hypothesis for STABLE_SECONDS of audio.
         if text != self.candidate:
             self.candidate, self.stable_frames = text, 0
         self.stable_frames += 1
@@ -121,6 +122,16 @@ class SphinxRecognizer:
             self.last_partial = text
             return [Result(text, True)]
         return []
+
+    def _hypothesis_is_current(self) -> bool:
+        """Does the best phrase so far reach the audio just heard?
+
+        Mid-grammar, pocketsphinx reports the best path that has completed a phrase, however long ago
+        it ended: while "ready" is still being said, "ow" (complete after its first 40 ms) is reported.
+        Such a stale phrase leaves the speech since then unexplained, so it is not a partial result.
+        """
+        words = [seg for seg in self.decoder.seg() or () if not seg.word.startswith(("<", "(", "["))]
+        return bool(words) and self.decoder.n_frames() - words[-1].end_frame <= CURRENT_FRAMES
 
     def _end_utterance(self) -> list[Result]:
         self.decoder.end_utt()

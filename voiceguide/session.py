@@ -231,10 +231,10 @@ class Session:
         if self.ended or (partial and intent.intent != "pain"):
             return intent
         t = self.clock.now() if at is None else at
-        self._emit("heard", text=text, intent=intent.intent)
         if intent.intent not in GUARDED_INTENTS and self.speaker.busy(t):
-            log.info("dropped %r (%s): the guide was speaking", text, intent.intent)
+            self._emit("heard", text=text, intent=intent.intent, ignored="the guide was speaking")
             return intent
+        self._emit("heard", text=text, intent=intent.intent)
         handled = self._act(intent)
         if not handled:
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)

@@ -77,7 +77,8 @@ def format_event(event: Event) -> str:
     if kind == "say":
         return f"{stamp}  guide: {event['text']}"
     if kind == "heard":
-        return f"{stamp}  you:   \"{event['text']}\"  ({event['intent']})"
+        ignored = f", ignored: {event['ignored']}" if "ignored" in event else ""
+        return f"{stamp}  you:   \"{event['text']}\"  ({event['intent']}{ignored})"
     return f"{stamp}  ── session ended: {event['reason']}"
 
 

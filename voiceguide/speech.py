@@ -12,9 +12,9 @@ silent; the session goes on with the cues printed.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import queue
+import sys
 import tempfile
 import threading
 import time
@@ -27,6 +27,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+SYNTH_ATTEMPTS = 4
 TAIL_SECONDS = 0.6  # after the guide stops talking, echoes and room reverb can still reach the microphone
 
 
@@ -42,7 +43,10 @@ class Synthesizer:
     def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None):
         import pyttsx3
 
-        self.engine = pyttsx3.init()
+        # pyttsx3.init() hands back any engine still alive in this process, whichever thread made it, and
+        # driving it from a second thread can hang: each Synthesizer gets its own.
+        self.engine = pyttsx3.Engine()
+        _quiet_espeak_driver()
         if voice:
             voices = self.engine.getProperty("voices")
             ids = {v.id for v in voices} | {v.name for v in voices}
@@ -55,6 +59,7 @@ class Synthesizer:
             self.engine.setProperty("volume", volume)
         self.folder = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self.count = 0
+        self.retries = 0
         self.cache: dict[str, Clip] = {}
         self.synthesize("ready")  # the first runAndWait() after init() can return early: warm up on a throwaway
 
@@ -62,31 +67,42 @@ class Synthesizer:
         """The spoken ``text`` as int16 mono samples."""
         if text in self.cache:
             return self.cache[text]
-        self.count += 1
-        path = self.folder / f"line{self.count}.wav"  # a new file each time: pyttsx3 may reuse an old target
-        with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to ..."
+        for _ in range(SYNTH_ATTEMPTS):  # pyttsx3 now and then ends its loop before writing the file: again
+            self.count += 1
+            path = self.folder / f"line{self.count}.wav"  # a new file each time: pyttsx3 may reuse an old target
             self.engine.save_to_file(text, str(path))
             self.engine.runAndWait()
-        clip = _read_when_complete(path)
-        path.unlink(missing_ok=True)
+            clip = _read_complete(path)
+            path.unlink(missing_ok=True)
+            if clip is not None:
+                break
+            self.retries += 1
+        else:
+            raise RuntimeError(f"speech synthesis wrote no audio for {text!r} in {SYNTH_ATTEMPTS} attempts")
         if len(self.cache) < 200:
             self.cache[text] = clip
         return clip
 
 
-def _read_when_complete(path: Path, timeout: float = 5.0) -> Clip:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with wave.open(str(path), "rb") as w:
-                frames = w.readframes(w.getnframes())
-                if frames:
-                    return Clip(w.getframerate(), np.frombuffer(frames, dtype=np.int16))
-        except (FileNotFoundError, EOFError, wave.Error):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"speech synthesis wrote no audio to {path}")
-        time.sleep(0.02)
+def _quiet_espeak_driver() -> None:
+    """The espeak driver prints "Audio saved to ..." for every line: send that to the log instead.
+
+    Not ``contextlib.redirect_stdout``: it swaps ``sys.stdout`` for every thread, so the session's own
+    output printed meanwhile on the main thread would be lost.
+    """
+    driver = sys.modules.get("pyttsx3.drivers.espeak")
+    if driver is not None:
+        driver.print = lambda *args, **kwargs: log.debug(" ".join(map(str, args)))
+
+
+def _read_complete(path: Path) -> Clip | None:
+    """The clip in ``path``, or None if there is no complete WAV with audio there."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            frames = w.readframes(w.getnframes())
+            return Clip(w.getframerate(), np.frombuffer(frames, dtype=np.int16)) if frames else None
+    except (FileNotFoundError, EOFError, wave.Error):
+        return None
 
 
 class Speaker:
@@ -102,7 +118,7 @@ class Speaker:
         self.speaking_since: float | None = None
         self.notify = notify
         self.working = True
-        self.played: list[str] = []
+        self.played: list[str] = []  # lines spoken to the end (not cut by an interrupt)
         self.options = (voice, rate, volume)
         self.output_device = output_device
         self.ready = threading.Event()
@@ -152,11 +168,11 @@ class Speaker:
         while (text := self.lines.get()) is not None:
             self.stop_now.clear()
             try:
-                clip = synth.synthesize(text)
-                self._play(clip)
-                self.played.append(text)
+                if self._play(synth.synthesize(text)):
+                    self.played.append(text)
             except Exception as e:
-                self._give_up(f"speech output stopped working ({e}); the cues are printed instead")
+                what = "stopped working" if self.windows else "is unavailable"
+                self._give_up(f"speech output {what} ({e}); the cues are printed instead")
                 return
             finally:
                 if self.lines.empty():
@@ -167,16 +183,17 @@ class Speaker:
         self.idle.set()
         self.notify(message)
 
-    def _play(self, clip: Clip) -> None:
+    def _play(self, clip: Clip) -> bool:
         start = time.monotonic()
         self.speaking_since = start
         try:
-            self._stream(clip)
+            return self._stream(clip)
         finally:
             self.speaking_since = None
             self.windows = [*self.windows[-20:], (start, time.monotonic())]
 
-    def _stream(self, clip: Clip) -> None:
+    def _stream(self, clip: Clip) -> bool:
+        """Play ``clip``; False if an interrupt cut it."""
         import sounddevice as sd
 
         chunk = clip.rate // 20  # 50 ms: how soon an interrupt takes effect
@@ -184,5 +201,6 @@ class Speaker:
             for start in range(0, len(clip.samples), chunk):
                 if self.stop_now.is_set():
                     out.abort()
-                    return
+                    return False
                 out.write(clip.samples[start:start + chunk].tobytes())
+        return True

@@ -1,0 +1,176 @@
+"""Live sessions through the real devices: pyttsx3 + sounddevice out, sounddevice in, on a PulseAudio null sink."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.pulse import PulseUnavailable, play_into_mic, pulse_daemon
+from tests.speech_audio import concat, silence, synth
+from voiceguide.speech import Speaker
+
+LONG_LINE = ("Lie on your back with your knees bent and your feet flat on the floor, "
+             "then breathe slowly in and out, and let your lower back settle.")
+
+
+def _reload_sounddevice() -> None:
+    """PortAudio lists devices when it starts: restart it so it sees the daemon's."""
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()
+
+
+@pytest.fixture(scope="module")
+def pulse(tmp_path_factory):
+    try:
+        with pulse_daemon(tmp_path_factory.mktemp("pulse")) as env:
+            saved = dict(os.environ)
+            os.environ.update(env)
+            _reload_sounddevice()
+            yield env
+            os.environ.clear()
+            os.environ.update(saved)
+            _reload_sounddevice()
+    except PulseUnavailable as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory) -> dict[str, Path]:
+    """Commands as a person would say them into the microphone, with a little silence around."""
+    folder = tmp_path_factory.mktemp("spoken")
+    pad = silence(0.5, folder / "pad.wav")
+    return {text: concat([pad, synth(text, "flite:rms", folder / f"{i}.wav"), pad], folder / f"cmd{i}.wav")
+            for i, text in enumerate(["it hurts", "start dead bug", "ready"])}
+
+
+# ------------------------------------------------------------ speech out
+
+
+def test_speaker_speaks_many_lines_in_a_row(pulse):
+    messages: list[str] = []
+    speaker = Speaker(notify=messages.append)
+    lines = [f"Set {n}. Squeeze." for n in range(1, 7)]
+    for line in lines:
+        speaker.say(line)
+    assert speaker.wait_until_done(timeout=120)
+    speaker.close()
+    assert messages == []
+    assert speaker.played == lines
+    assert len(speaker.windows) == len(lines)
+    assert all(end - start > 0.5 for start, end in speaker.windows)  # played out in real time, not dropped
+
+
+def test_interrupt_cuts_the_line_at_once_and_the_speaker_goes_on(pulse):
+    speaker = Speaker(notify=pytest.fail)
+    speaker.say(LONG_LINE)
+    speaker.say("This line is dropped by the interrupt.")
+    deadline = time.monotonic() + 30
+    while speaker.speaking_since is None:
+        assert time.monotonic() < deadline, "the speaker never started"
+        time.sleep(0.01)
+    time.sleep(0.5)
+    speaker.interrupt()
+    assert speaker.wait_until_done(timeout=10)
+    start, end = speaker.windows[-1]
+    assert end - start < 2.0  # cut about 0.5 s in; said to the end, LONG_LINE takes about 8 s
+    assert not speaker.busy(end + 1.0)
+    speaker.say("Release.")
+    assert speaker.wait_until_done(timeout=30)
+    speaker.close()
+    assert speaker.played == ["Release."]
+
+
+def test_speaker_without_sound_output_says_so_once_and_goes_on():
+    messages: list[str] = []
+    speaker = Speaker(output_device="no such device", notify=messages.append)
+    for line in ("Squeeze.", "Release.", "Push."):
+        speaker.say(line)
+    assert speaker.wait_until_done(timeout=30)
+    speaker.close()
+    assert len(messages) == 1 and "the cues are printed instead" in messages[0]
+    assert not speaker.working and speaker.played == []
+
+
+# ------------------------------------------------------------ speech in, end to end
+
+
+class Running:
+    """``voiceguide`` in a subprocess, its output lines collected as they come."""
+
+    def __init__(self, args: list[str], env: dict[str, str]):
+        env = {**env, "PYTHONFAULTHANDLER": "1"}  # on a hang, SIGABRT shows where every thread was
+        self.proc = subprocess.Popen([sys.executable, "-m", "voiceguide", *args], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.proc.kill()
+                raise AssertionError(f"no {text!r} in output: {self.seen}\n{self.proc.stderr.read()}") from None
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def finish(self, timeout: float = 180) -> tuple[int, str]:
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)
+            raise AssertionError(f"voiceguide did not exit: {self.seen}\n{self.proc.communicate()[1]}") from None
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        assert self.proc.stderr is not None
+        return code, self.proc.stderr.read()
+
+
+def test_start_hears_it_hurts_through_the_microphone_while_the_guide_talks(pulse, spoken):
+    run = Running(["start", "shotgun", "--engine", "sphinx"], pulse)
+    run.wait_for("guide: Shotgun")  # the opening lines: the guide is talking from here on
+    play_into_mic(spoken["it hurts"], pulse)
+    run.wait_for("── stop_and_advise", timeout=20)
+    code, err = run.finish()
+    assert code == 0, err
+    assert "Listening with sphinx" in err and "Traceback" not in err
+    assert any('you:   "it hurts"  (pain)' in line for line in run.seen)
+    assert run.seen[-1].endswith("session ended: pain")
+
+
+def test_listen_starts_a_routine_by_voice_and_stops_on_pain(pulse, spoken):
+    run = Running(["listen", "--engine", "sphinx"], pulse)
+    run.wait_for("guide: Ready when you are.")
+    play_into_mic(spoken["start dead bug"], pulse)
+    run.wait_for("── setup", timeout=20)
+    while not any("── lower" in line for line in run.seen):  # "ready" over the guide's voice is ignored:
+        play_into_mic(spoken["ready"], pulse)                  # say it again, as a person would
+        with contextlib.suppress(queue.Empty):
+            while True:
+                run.seen.append(run.lines.get(timeout=3))
+        assert len(run.seen) < 40, run.seen
+    play_into_mic(spoken["it hurts"], pulse)
+    run.wait_for("── stop_and_advise", timeout=20)
+    run.wait_for("guide: Say start, and the name of a routine, when you want another.")
+    run.proc.send_signal(signal.SIGINT)  # how a terminal (or systemd, with SIGTERM) ends it
+    code, err = run.finish()
+    assert code == 130 and "Traceback" not in err, err
