@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -77,3 +78,13 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 
 PARSER_ALL = IntentParser({r.id: r.names for r in LIBRARY.values()})
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_user_files(tmp_path_factory):
+    """Keep the user's real config and history out of every test (and of the commands tests run)."""
+    folder = tmp_path_factory.mktemp("user")
+    os.environ["VOICEGUIDE_CONFIG"] = str(folder / "config.toml")
+    os.environ["VOICEGUIDE_HISTORY"] = str(folder / "history.jsonl")
+    for var in ("ENGINE", "MODEL", "DEVICE", "VOICE", "RATE", "VOLUME"):
+        os.environ.pop(f"VOICEGUIDE_{var}", None)

@@ -8,7 +8,7 @@ from tests.conftest import cli
 def test_start_with_the_keyboard():
     result = cli("start", "shotgun", "--engine", "keyboard", stdin="ready\nit hurts\n")
     assert result.returncode == 0, result.stderr
-    assert "── stop_and_advise" in result.stdout and "session ended: pain" in result.stdout
+    assert "state stop_and_advise" in result.stdout and result.stdout.endswith("ended pain\n")
     assert "Traceback" not in result.stderr
 
 
@@ -16,7 +16,7 @@ def test_listen_with_the_keyboard_runs_routines_until_input_ends():
     result = cli("listen", "--engine", "keyboard", stdin="start dead bug\nready\nstop\nhelp\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.index("── setup") < out.index("session ended: stopped") < out.index("Say start, and one of: ")
+    assert out.index("state setup") < out.index("ended stopped") < out.index("Say start, and one of: ")
     assert "Dead bug" in out.split("Say start, and one of: ")[1]
 
 
@@ -24,4 +24,4 @@ def test_start_without_a_usable_microphone_falls_back_to_the_keyboard():
     result = cli("start", "shotgun", "--engine", "sphinx", "--device", "99", stdin="ready\nstop\n")
     assert result.returncode == 0, result.stderr
     assert "no microphone could be opened" in result.stderr and "Using the keyboard instead" in result.stderr
-    assert "Traceback" not in result.stderr and "session ended: stopped" in result.stdout
+    assert "Traceback" not in result.stderr and "ended stopped" in result.stdout

@@ -7,10 +7,12 @@ last sample (seconds into the file, or the real clock for the microphone). Block
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import signal
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -121,6 +123,7 @@ class MicrophoneSource:
         self.queue: queue.Queue[Block | None] = queue.Queue()
         self.stream = None
         self.closed = False
+        self.record_to: Path | None = None
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio's thread
         self.queue.put_nowait(Block(time.monotonic(), bytes(indata)))
@@ -132,7 +135,14 @@ class MicrophoneSource:
                 channels=1, dtype="int16", callback=self._callback, finished_callback=lambda: self.queue.put(None))
         except self.sd.PortAudioError as e:
             raise AudioError(no_microphone_message(e)) from None
-        with self.stream:
+        try:
+            yield from self._capture()
+        finally:
+            self.stream = None  # closed: aborting it now would touch a freed PortAudio stream
+
+    def _capture(self) -> Iterator[Block]:
+        assert self.stream is not None
+        with self.stream, self._recording() as keep:
             while not self.closed:
                 try:
                     block = self.queue.get(timeout=2.0)
@@ -142,13 +152,41 @@ class MicrophoneSource:
                     if self.closed:
                         return
                     raise AudioError("the microphone was disconnected")
+                keep(block.pcm)
                 yield block
+
+    @contextlib.contextmanager
+    def _recording(self) -> Iterator[Callable[[bytes], None]]:
+        if self.record_to is None:
+            yield lambda pcm: None
+            return
+        self.record_to.mkdir(parents=True, exist_ok=True)
+        path = self.record_to / time.strftime("voiceguide-%Y%m%d-%H%M%S.wav")
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(self.sample_rate)
+            yield out.writeframes
+
+    def recording_to(self, folder: Path) -> MicrophoneSource:
+        """Also save what is heard, as a WAV in ``folder`` (only when the user asks with --record)."""
+        self.record_to = folder
+        return self
 
     def close(self) -> None:
         """Stop capturing; ``blocks()`` then ends. PortAudio cannot shut down while a stream runs."""
         self.closed = True
-        if self.stream is not None:
-            self.stream.abort()
+        stream = self.stream
+        if stream is not None:
+            stream.abort()
+
+
+def shield_from_signals() -> None:
+    """Leave Ctrl-C and SIGTERM to the main thread, for this thread and the audio threads it starts.
+
+    Otherwise a signal can land in PortAudio's own thread mid-poll, and stopping the stream then hangs.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def no_microphone_message(error: Exception) -> str:

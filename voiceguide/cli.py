@@ -160,46 +160,59 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
 # ------------------------------------------------------------ live
 
 
-def _relative_printer(args: argparse.Namespace) -> Callable[[dict], None]:
-    start: dict[str, float] = {}
+def _settings(args: argparse.Namespace, library: dict[str, Routine]):
+    from voiceguide.config import CHECKS, load_settings
 
-    def show(event: dict) -> None:
-        if args.quiet and event["type"] != "end":
-            return
-        t0 = start.setdefault("t", event["t"])
-        print(format_event({**event, "t": max(0.0, event["t"] - t0)}), flush=True)
-
-    return show
+    return load_settings(library, {key: getattr(args, key, None) for key in CHECKS})
 
 
-def _live(args: argparse.Namespace, library: dict[str, Routine]):
+def _live(args: argparse.Namespace, library: dict[str, Routine], settings):
+    import logging
+
+    from voiceguide.display import Display
+    from voiceguide.history import history_path
     from voiceguide.live import Live
     from voiceguide.speech import Speaker
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="voiceguide: %(message)s")
 
     def notify(message: str) -> None:
         print(f"voiceguide: {message}", file=sys.stderr, flush=True)
 
-    speaker = Speaker(voice=args.voice, rate=args.rate, volume=args.volume, notify=notify)
-    return Live(library, args.engine, args.device, args.model, speaker, _relative_printer(args), notify,
-                verbose=args.verbose)
+    speaker = Speaker(voice=settings.get("voice"), rate=settings.get("rate"), volume=settings.get("volume"),
+                      notify=notify)
+    display = Display(quiet=args.quiet)
+    live = Live(library, settings.get("engine"), settings.get("device"), settings.get("model"), speaker,
+                display.event, notify, verbose=args.verbose, history=history_path(),
+                record=Path(args.record) if args.record else None, watch=display.watch)
+    display.engine = live.engine
+    return live, display
 
 
 def cmd_start(args: argparse.Namespace) -> int:
     routine = _routine(args)
-    routine.plan(args.sets, args.hold)  # refuse bad choices before anything starts
-    live = _live(args, _library(args))
+    library = _library(args)
+    settings = _settings(args, library)
+    sets = args.sets if args.sets is not None else settings.choice(routine, "sets")
+    hold = args.hold if args.hold is not None else settings.choice(routine, "hold")
+    routine.plan(sets, hold)  # refuse bad choices before anything starts
+    live, display = _live(args, library, settings)
     try:
-        reason = live.run(routine, sets=args.sets, hold=args.hold)
+        reason = live.run(routine, sets=sets, hold=hold)
     finally:
+        display.close()
         live.close()
     return 0 if reason in ("completed", "stopped", "pain") else 1
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    live = _live(args, _library(args))
+    library = _library(args)
+    live, display = _live(args, library, _settings(args, library))
     try:
         live.listen()
     finally:
+        display.close()
         live.close()
     return 0
 
@@ -214,8 +227,10 @@ def _add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", type=_device, metavar="N", help="input device number or name (python -m sounddevice)")
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
     p.add_argument("--voice", help="speech-out voice id or name")
-    p.add_argument("--rate", type=int, help="speech-out rate, words per minute")
+    p.add_argument("--rate", type=int, help="speech-out rate, words per minute (80-400)")
     p.add_argument("--volume", type=float, help="speech-out volume, 0.0 to 1.0")
+    p.add_argument("--record", metavar="DIR", help="also save what the microphone hears, as WAV files in DIR "
+                   "(never done otherwise)")
     p.add_argument("--quiet", action="store_true", help="print nothing but how the session ended")
     p.add_argument("--verbose", action="store_true", help="log what is ignored, and the recogniser's own messages")
 
@@ -252,6 +267,56 @@ def cmd_model(args: argparse.Namespace) -> int:
     path = models.download(known.url, known.sha256, dest, known.name, known.size, progress=not args.quiet)
     print(f"installed {path}")
     return 0
+
+
+# ------------------------------------------------------------ config, history, doctor
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from voiceguide.config import config_path, describe
+
+    print("\n".join(describe(_settings(args, _library(args)), config_path())))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    import datetime
+
+    from voiceguide.history import history_path, read_sessions
+
+    path = history_path()
+    sessions = read_sessions(path, lambda message: print(f"voiceguide: warning: {message}", file=sys.stderr))
+    if args.last is not None:
+        sessions = sessions[-args.last:] if args.last > 0 else []
+    if args.json:
+        for record in sessions:
+            print(json.dumps(record.to_json()))
+        return 0
+    if not sessions:
+        print(f"no sessions yet (history is kept in {path})")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"voiceguide history ({path})", title_justify="left")
+    for column in ("started", "routine", "min", "sets", "holds", "pauses", "ended", "pain reports"):
+        table.add_column(column)
+    for r in sessions:
+        started = datetime.datetime.fromtimestamp(r.started).strftime("%Y-%m-%d %H:%M")
+        minutes = f"{(r.ended - r.started) / 60:.1f}" if r.ended else "-"
+        pain = "; ".join(f"! \"{p['words']}\" ({p['advice']})" for p in r.pain)
+        table.add_row(started, r.routine, minutes, str(r.sets_done), f"{r.holds_done}/{r.holds}", str(r.pauses),
+                      r.how, pain, style="bold red" if r.pain else None)
+    Console(width=max(100, Console().width)).print(table)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from voiceguide.doctor import print_report, run_checks
+
+    checks = run_checks(lambda: _settings(args, _library(args)))
+    print_report(checks)
+    return 1 if any(c.status == "fail" for c in checks) else 0
 
 
 # ------------------------------------------------------------ wiring
@@ -321,15 +386,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="PATH", help="also look here (for list and path)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_model)
+
+    p = sub.add_parser("config", help="show the effective settings and where each came from")
+    p.add_argument("action", choices=("show",))
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("history", help="past sessions, pain reports marked")
+    p.add_argument("--last", type=int, metavar="N", help="only the last N sessions")
+    p.add_argument("--json", action="store_true", help="one JSON object per session")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("doctor", help="check microphone, speech out, recognisers, model and config, with fixes")
+    _add_routine_file(p)
+    p.set_defaults(func=cmd_doctor)
     return top
 
 
 def _runtime_errors() -> tuple[type[Exception], ...]:
     from voiceguide.audio import AudioError
+    from voiceguide.config import ConfigError
     from voiceguide.models import ModelError
     from voiceguide.recognizers import RecognizerError
 
-    return AudioError, ModelError, RecognizerError
+    return AudioError, ConfigError, ModelError, RecognizerError
 
 
 class Terminated(Exception):

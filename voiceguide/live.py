@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from voiceguide.advice import advice_for
-from voiceguide.audio import AudioError, MicrophoneSource
+from voiceguide.audio import AudioError, MicrophoneSource, shield_from_signals
 from voiceguide.clock import DeviceChange, Heard, InputEnded, InputEvent, MonotonicClock
+from voiceguide.history import HistoryWriter
 from voiceguide.intents import IntentParser
 from voiceguide.models import find_model
 from voiceguide.recognizers import (
@@ -99,6 +100,7 @@ class MicrophoneThread:
         self.thread.start()
 
     def _run(self) -> None:
+        shield_from_signals()
         while not self.closing:
             try:
                 if self.source is None:
@@ -128,8 +130,12 @@ class Live:
 
     def __init__(self, library: dict[str, Routine], engine: str | None, device: int | str | None,
                  model: str | None, speaker: Speaker, print_event: Callable[[Event], None],
-                 notify: Callable[[str], None], verbose: bool = False, stdin: TextIO = sys.stdin):
+                 notify: Callable[[str], None], verbose: bool = False, stdin: TextIO = sys.stdin,
+                 history: Path | None = None, record: Path | None = None,
+                 watch: Callable[[Session | None], None] = lambda session: None):
         self.library = library
+        self.history = history
+        self.watch = watch
         self.clock = MonotonicClock()
         self.events: queue.Queue[InputEvent] = queue.Queue()
         self.speaker = speaker
@@ -148,8 +154,11 @@ class Live:
             else:
                 names = [n for r in library.values() for n in r.names]
                 recognizer = make_recognizer(choice, names, mic.sample_rate, verbose)
-                self.microphone = MicrophoneThread(self.events, lambda: MicrophoneSource(device), recognizer,
-                                                   self.clock, mic)
+                def opened(source: MicrophoneSource) -> MicrophoneSource:
+                    return source.recording_to(record) if record else source
+
+                self.microphone = MicrophoneThread(self.events, lambda: opened(MicrophoneSource(device)),
+                                                   recognizer, self.clock, opened(mic))
                 notify(f"Listening with {choice.engine} on '{mic.name}'.")
         if choice.engine == "keyboard":
             keyboard_thread(self.events, self.clock, stdin)
@@ -157,9 +166,22 @@ class Live:
 
     def run(self, routine: Routine, sets: int | None = None, hold: int | None = None) -> str:
         """One guided session; returns how it ended."""
-        session = Session(routine, self.clock, speaker=self.speaker, on_event=self.print_event, parser=self.parser,
+        writer = HistoryWriter(self.history, routine.id, self.engine) if self.history else None
+
+        def on_event(event: Event) -> None:
+            if writer:  # on disk first, then on screen
+                writer.update(session)
+            self.print_event(event)
+
+        session = Session(routine, self.clock, speaker=self.speaker, on_event=on_event, parser=self.parser,
                           sets=sets, hold=hold)
-        reason = run_session(session, self.clock, self.events)
+        self.watch(session)
+        try:
+            reason = run_session(session, self.clock, self.events)
+        finally:
+            if writer and not session.ended:
+                writer.interrupted()
+            self.watch(None)
         self.speaker.wait_until_done()
         return reason
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceguide.audio import shield_from_signals
+
 log = logging.getLogger(__name__)
 
 SYNTH_ATTEMPTS = 4
@@ -158,6 +160,7 @@ class Speaker:
     # ---------------------------------------------------------- the thread
 
     def _run(self) -> None:
+        shield_from_signals()
         try:
             synth = Synthesizer(*self.options)
         except Exception as e:  # pyttsx3 or its backend missing: say so once, go on silently
