@@ -209,3 +209,28 @@ def test_a_whole_session_opens_no_socket(home, monkeypatch, tmp_path, capsys):
     assert "session ended: completed" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="network"):  # the guard itself works
         socket.create_connection(("127.0.0.1", 9))
+
+
+def test_terminal_panel_shows_routine_step_hold_countdown_heard_and_engine():
+    import io
+
+    from rich.console import Console
+
+    from tests.conftest import drive
+    from voiceguide.display import Display
+
+    out = io.StringIO()
+    display = Display(engine="sphinx", stream=out, tty=True)
+    d = drive(LIBRARY["shotgun"])
+    display.watch(d.session)
+    d.say("ready", at=1.0)  # into the 5 s squeeze
+    d.clock.t = 3.0
+    for event in d.events:
+        display.event(event)
+    panel = Console(file=io.StringIO(), width=80, force_terminal=False)
+    panel.print(display._panel())
+    text = panel.file.getvalue()
+    display.close()
+    assert "Shotgun squeeze and push" in text and "squeeze" in text and "3 s left" in text
+    assert '"ready" (ready)' in text and "sphinx" in text
+    assert "ready" in out.getvalue()  # the transcript line went to the terminal too
