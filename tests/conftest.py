@@ -11,7 +11,7 @@ import pytest
 
 from voiceguide.clock import VirtualClock
 from voiceguide.intents import IntentParser
-from voiceguide.routines import Routine, builtin_routines
+from voiceguide.routines import Routine, builtin_routines, spoken_names
 from voiceguide.session import Event, Session
 
 LIBRARY = builtin_routines()
@@ -77,7 +77,7 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
                           text=True, timeout=120)
 
 
-PARSER_ALL = IntentParser({r.id: r.names for r in LIBRARY.values()})
+PARSER_ALL = IntentParser(spoken_names(LIBRARY))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,10 +10,11 @@ from tests.conftest import LIBRARY, cli
 from tests.speech_audio import add_noise, session_audio
 from voiceguide.audio import WavSource
 from voiceguide.recognizers import SphinxRecognizer, grammar_phrases, heard_events
+from voiceguide.routines import spoken_names
 from voiceguide.session import STOP_AND_ADVISE
 from voiceguide.simulate import simulate
 
-PHRASES = grammar_phrases([n for r in LIBRARY.values() for n in r.names])
+PHRASES = grammar_phrases(spoken_names(LIBRARY))
 VOICES = ["flite:slt", "flite:rms", "flite:awb", "espeak:en-us:150"]
 
 

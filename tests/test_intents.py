@@ -8,8 +8,9 @@ import pytest
 
 from tests.conftest import LIBRARY, cli
 from voiceguide.intents import IntentParser
+from voiceguide.routines import spoken_names
 
-PARSER = IntentParser({r.id: r.names for r in LIBRARY.values()})
+PARSER = IntentParser(spoken_names(LIBRARY))
 
 
 @pytest.mark.parametrize(("text", "routine"), [

@@ -15,10 +15,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests.conftest import LIBRARY
 from voiceguide.clock import Heard, VirtualClock
 from voiceguide.intents import IntentParser
+from voiceguide.routines import spoken_names
 from voiceguide.session import PAUSED, STOP_AND_ADVISE, Session
 from voiceguide.simulate import simulate
 
-PARSER = IntentParser({r.id: r.names for r in LIBRARY.values()})
+PARSER = IntentParser(spoken_names(LIBRARY))
 WORDS = [
     "ready", "next", "pause", "resume", "repeat", "stop", "fine", "okay", "help", "what can I say",
     "hold on", "carry on", "banana", "start shotgun", "let's do glute bridges", "no pain", "it doesn't hurt",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from voiceguide import __version__
 from voiceguide.intents import IntentParser
-from voiceguide.routines import Routine, RoutineError, SettingError, Step, load_library
+from voiceguide.routines import Routine, RoutineError, SettingError, Step, load_library, spoken_names
 from voiceguide.simulate import ScriptError, event_json, format_event, parse_script, script_events, simulate
 
 
@@ -24,8 +24,7 @@ def _library(args: argparse.Namespace) -> dict[str, Routine]:
     return load_library(args.routine_file)
 
 
-def _routine(args: argparse.Namespace) -> Routine:
-    library = _library(args)
+def _routine(args: argparse.Namespace, library: dict[str, Routine]) -> Routine:
     rid = args.routine
     if rid is None:
         if len(args.routine_file or []) != 1:
@@ -36,10 +35,6 @@ def _routine(args: argparse.Namespace) -> Routine:
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise UserError(f"unknown routine '{rid}'.{hint} Known routines: {', '.join(sorted(library))}")
     return library[rid]
-
-
-def _parser_for(library: dict[str, Routine]) -> IntentParser:
-    return IntentParser({r.id: r.names for r in library.values()})
 
 
 # ------------------------------------------------------------ list
@@ -107,7 +102,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    parser = _parser_for(_library(args))
+    parser = IntentParser(spoken_names(_library(args)))
     if args.text == ["-"]:
         for line in sys.stdin:
             if line.strip():
@@ -123,10 +118,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    routine = _routine(args)
+    library = _library(args)
+    routine = _routine(args, library)
     render: Callable[[dict], str] = event_json if args.json else format_event
     if args.audio:
-        events = _audio_events(args, _library(args))
+        events = _audio_events(args, library)
         simulate(routine, events, on_event=lambda event: print(render(event)), sets=args.sets, hold=args.hold)
         return 0
     if not args.script:
@@ -153,7 +149,7 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
         raise UserError("--audio needs a speech engine: vosk or sphinx")
     source = WavSource(args.audio)
     choice = choose_engine(args.engine, args.model)
-    recognizer = make_recognizer(choice, [n for r in library.values() for n in r.names], source.sample_rate)
+    recognizer = make_recognizer(choice, spoken_names(library), source.sample_rate)
     return list(heard_events(source, recognizer))
 
 
@@ -191,8 +187,8 @@ def _live(args: argparse.Namespace, library: dict[str, Routine], settings):
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    routine = _routine(args)
     library = _library(args)
+    routine = _routine(args, library)
     settings = _settings(args, library)
     sets = args.sets if args.sets is not None else settings.choice(routine, "sets")
     hold = args.hold if args.hold is not None else settings.choice(routine, "hold")

@@ -11,7 +11,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 from voiceguide.session import Event, Session
-from voiceguide.simulate import format_event
+from voiceguide.simulate import format_event, heard_detail
 
 
 def plain_line(event: Event) -> str:
@@ -22,8 +22,7 @@ def plain_line(event: Event) -> str:
     if kind == "say":
         return f"said \"{event['text']}\""
     if kind == "heard":
-        note = f", ignored: {event['ignored']}" if "ignored" in event else ""
-        return f"heard \"{event['text']}\" ({event['intent']}{note})"
+        return f"heard \"{event['text']}\" {heard_detail(event)}"
     return f"ended {event['reason']}"
 
 

@@ -79,10 +79,10 @@ def _speech_out() -> Check:
 
 def _sphinx() -> Check:
     try:
-        from voiceguide.intents import PHRASEBOOK
-        from voiceguide.recognizers import SphinxRecognizer
+        from voiceguide.recognizers import SphinxRecognizer, grammar_phrases
+        from voiceguide.routines import builtin_routines, spoken_names
 
-        recognizer = SphinxRecognizer([p for group in PHRASEBOOK.values() for p in group])
+        recognizer = SphinxRecognizer(grammar_phrases(spoken_names(builtin_routines())))
     except Exception as e:
         return Check("embedded recogniser", "fail", f"pocketsphinx does not start ({e})", "pip install pocketsphinx")
     return Check("embedded recogniser", "ok", f"pocketsphinx, {len(recognizer.phrases)} phrases in its grammar")

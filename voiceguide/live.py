@@ -9,7 +9,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -28,7 +28,7 @@ from voiceguide.recognizers import (
     grammar_phrases,
     heard_events,
 )
-from voiceguide.routines import Routine
+from voiceguide.routines import Routine, spoken_names
 from voiceguide.session import Event, Session, Speaker, run_session
 
 ENGINES = ("vosk", "sphinx", "keyboard")
@@ -65,7 +65,8 @@ def choose_engine(requested: str | None, model: str | None) -> EngineChoice:
                                         "recognition run: voiceguide model download")
 
 
-def make_recognizer(choice: EngineChoice, names: list[str], sample_rate: int, verbose: bool = False) -> Recognizer:
+def make_recognizer(choice: EngineChoice, names: Mapping[str, Iterable[str]], sample_rate: int,
+                    verbose: bool = False) -> Recognizer:
     phrases = grammar_phrases(names)
     if choice.engine == "vosk":
         assert choice.model is not None
@@ -140,7 +141,7 @@ class Live:
         self.events: queue.Queue[InputEvent] = queue.Queue()
         self.speaker = speaker
         self.print_event = print_event
-        self.parser = IntentParser({r.id: r.names for r in library.values()})
+        self.parser = IntentParser(spoken_names(library))
         self.microphone: MicrophoneThread | None = None
         choice = choose_engine(engine, model)
         if choice.why:
@@ -152,8 +153,7 @@ class Live:
                 notify(f"{e} Using the keyboard instead: type what you would say.")
                 choice = EngineChoice("keyboard", None, "")
             else:
-                names = [n for r in library.values() for n in r.names]
-                recognizer = make_recognizer(choice, names, mic.sample_rate, verbose)
+                recognizer = make_recognizer(choice, spoken_names(library), mic.sample_rate, verbose)
                 def opened(source: MicrophoneSource) -> MicrophoneSource:
                     return source.recording_to(record) if record else source
 

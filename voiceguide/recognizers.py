@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -45,10 +45,10 @@ class Recognizer(Protocol):
         ...
 
 
-def grammar_phrases(routine_names: Iterable[str]) -> list[str]:
+def grammar_phrases(routine_names: Mapping[str, Iterable[str]]) -> list[str]:
     """Every phrase a recogniser listens for: the phrasebook, plus ways to start each routine."""
     phrases = {p for group in PHRASEBOOK.values() for p in group}
-    for name in routine_names:
+    for name in (n for names in routine_names.values() for n in names):
         name = name.lower().replace("-", " ")
         phrases.add(name)
         phrases.update(f"{verb} {name}" for verb in START_VERBS)

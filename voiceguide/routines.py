@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -149,6 +149,11 @@ def builtin_routines() -> dict[str, Routine]:
     folder = resources.files("voiceguide") / "routines"
     return {rid: parse_routine((folder / f"{rid}.toml").read_text(encoding="utf-8"), f"routines/{rid}.toml")
             for rid in BUILTIN}
+
+
+def spoken_names(library: Mapping[str, Routine]) -> dict[str, list[str]]:
+    """Each routine's id and the names it is called by aloud: what the intent parser and grammars need."""
+    return {r.id: r.names for r in library.values()}
 
 
 def load_routine_file(path: str | Path) -> Routine:

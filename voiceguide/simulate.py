@@ -68,6 +68,12 @@ def script_events(script: list[Utterance]) -> list[InputEvent]:
     return [Heard(u.t, u.text) for u in script]
 
 
+def heard_detail(event: Event) -> str:
+    """How a heard utterance was understood: "(intent)", or "(intent, ignored: why)"."""
+    ignored = f", ignored: {event['ignored']}" if "ignored" in event else ""
+    return f"({event['intent']}{ignored})"
+
+
 def format_event(event: Event) -> str:
     """One readable transcript line for a session event."""
     stamp = f"{event['t']:7.1f}s"
@@ -77,8 +83,7 @@ def format_event(event: Event) -> str:
     if kind == "say":
         return f"{stamp}  guide: {event['text']}"
     if kind == "heard":
-        ignored = f", ignored: {event['ignored']}" if "ignored" in event else ""
-        return f"{stamp}  you:   \"{event['text']}\"  ({event['intent']}{ignored})"
+        return f"{stamp}  you:   \"{event['text']}\"  {heard_detail(event)}"
     return f"{stamp}  ── session ended: {event['reason']}"
 
 

@@ -61,7 +61,6 @@ class Synthesizer:
             self.engine.setProperty("volume", volume)
         self.folder = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self.count = 0
-        self.retries = 0
         self.cache: dict[str, Clip] = {}
         self.synthesize("ready")  # the first runAndWait() after init() can return early: warm up on a throwaway
 
@@ -78,7 +77,6 @@ class Synthesizer:
             path.unlink(missing_ok=True)
             if clip is not None:
                 break
-            self.retries += 1
         else:
             raise RuntimeError(f"speech synthesis wrote no audio for {text!r} in {SYNTH_ATTEMPTS} attempts")
         if len(self.cache) < 200:
