@@ -121,7 +121,6 @@ class MicrophoneSource:
         self.name = str(info["name"])
         self.sample_rate = int(info["default_samplerate"])
         self.queue: queue.Queue[Block | None] = queue.Queue()
-        self.stream = None
         self.closed = False
         self.record_to: Path | None = None
 
@@ -130,19 +129,12 @@ class MicrophoneSource:
 
     def blocks(self) -> Iterator[Block]:
         try:
-            self.stream = self.sd.RawInputStream(
+            stream = self.sd.RawInputStream(
                 samplerate=self.sample_rate, blocksize=int(self.sample_rate * BLOCK_SECONDS), device=self.device,
                 channels=1, dtype="int16", callback=self._callback, finished_callback=lambda: self.queue.put(None))
         except self.sd.PortAudioError as e:
             raise AudioError(no_microphone_message(e)) from None
-        try:
-            yield from self._capture()
-        finally:
-            self.stream = None  # closed: aborting it now would touch a freed PortAudio stream
-
-    def _capture(self) -> Iterator[Block]:
-        assert self.stream is not None
-        with self.stream, self._recording() as keep:
+        with stream, self._recording() as keep:
             while not self.closed:
                 try:
                     block = self.queue.get(timeout=2.0)
@@ -174,11 +166,12 @@ class MicrophoneSource:
         return self
 
     def close(self) -> None:
-        """Stop capturing; ``blocks()`` then ends. PortAudio cannot shut down while a stream runs."""
+        """Ask ``blocks()`` to end; it stops and closes the stream itself, on its own thread, within a block.
+
+        PortAudio cannot shut down while a stream runs, but stopping the stream from this thread as well
+        raced the capture thread's own close, and hung in PortAudio's abort.
+        """
         self.closed = True
-        stream = self.stream
-        if stream is not None:
-            stream.abort()
 
 
 def shield_from_signals() -> None:
