@@ -94,6 +94,7 @@ def test_each_session_appends_a_record_with_pain_reports(home):
     assert run("start", "dead-bug", "--engine", "keyboard", stdin="ready\nmy leg is numb\n").returncode == 0
     first, second = _history()
     assert (first["routine"], first["how"], first["pain"]) == ("shotgun", "stopped", [])
+    assert (first["holds"], first["holds_done"]) == (1, 0)  # the squeeze, cut short by "stop"
     assert second["routine"] == "dead-bug" and second["how"] == "pain"
     assert second["pain"] == [{"words": "my leg is numb", "advice": "professional"}]
     assert _history("--last", "1") == [second]

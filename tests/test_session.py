@@ -111,6 +111,24 @@ def test_stop_ends_the_session():
     assert d.events[-1] == {"t": 2.0, "type": "end", "reason": "stopped"}
 
 
+@pytest.mark.parametrize("words, reason", [("stop", "stopped"), ("it hurts", "pain")])
+def test_a_hold_cut_short_is_logged_with_the_time_held(words, reason):
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)  # the first side's hold starts
+    d.say(words, at=3.5)
+    assert d.session.end_reason == reason
+    assert [(h.state, h.spent, h.completed) for h in d.session.log.holds] == [("hold", pytest.approx(2.5), False)]
+    assert "Slowly bring your knee back to the centre." not in d.lines()  # nor does it say its closing line
+
+
+def test_a_paused_hold_cut_short_is_logged_under_its_exercise():
+    d = drive(LIBRARY["shotgun"])
+    d.say("ready", at=1)
+    d.say("pause", at=2)
+    d.say("ouch", at=60)  # paused time does not count as holding
+    assert [(h.state, h.spent, h.completed) for h in d.session.log.holds] == [("squeeze", pytest.approx(1.0), False)]
+
+
 def test_words_that_mean_nothing_here_are_ignored(caplog):
     caplog.set_level(logging.INFO, logger="voiceguide.session")
     d = drive(LIBRARY["shotgun"])

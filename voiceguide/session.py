@@ -249,6 +249,7 @@ class Session:
             self._pain(intent)
         elif kind == "stop":
             self._interrupt()
+            self._record_hold(completed=False)
             self._stopping = True
             self.trigger("stop")
         elif kind == "help":
@@ -296,7 +297,7 @@ class Session:
     def _pain(self, intent: Intent) -> None:
         assert intent.advice is not None
         self._interrupt()
-        self.hold = None
+        self._record_hold(completed=False)
         self.log.pain.append(PainReport(self.clock.now(), intent.text, intent.advice, self.state))
         if self.advice_level is None or ADVICE_LEVELS.index(intent.advice) > ADVICE_LEVELS.index(self.advice_level):
             self.advice_level = intent.advice
@@ -343,11 +344,16 @@ class Session:
             self.hold = Hold(planned.seconds, _marks(planned), since=self.clock.now())
 
     def _finish_hold(self, completed: bool) -> None:
-        assert self.hold is not None
-        now = self.clock.now()
-        self.log.holds.append(HoldRecord(self.state, self.hold.duration, self.hold.spent(now), completed))
-        self.hold = None
+        self._record_hold(completed)
         self._say_all(self.current.step.end_say)
+
+    def _record_hold(self, completed: bool) -> None:
+        """Log the hold in progress, if any (cut short by next, stop or pain unless completed)."""
+        if self.hold is not None:
+            state = (self.paused_from if self.state == PAUSED else None) or self.state
+            spent = min(self.hold.spent(self.clock.now()), self.hold.duration)
+            self.log.holds.append(HoldRecord(state, self.hold.duration, spent, completed))
+            self.hold = None
 
     def _advance(self) -> None:
         self.trigger("advance")
