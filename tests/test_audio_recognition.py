@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.conftest import LIBRARY, cli
-from tests.speech_audio import add_noise, session_audio
 from voiceguide.audio import WavSource
+from voiceguide.corpus import add_noise, session_audio
 from voiceguide.recognizers import SphinxRecognizer, grammar_phrases, heard_events
 from voiceguide.routines import spoken_names
 from voiceguide.session import STOP_AND_ADVISE
@@ -65,3 +65,33 @@ def test_bad_audio_file_is_a_clear_error(tmp_path):
     bad.write_text("not audio")
     result = cli("simulate", "shotgun", "--audio", str(bad), "--engine", "sphinx")
     assert result.returncode == 2 and "is not a PCM WAV file" in result.stderr and "Traceback" not in result.stderr
+
+
+HEAR_TWO_STREAMS = """
+import sys
+from voiceguide.audio import WavSource
+from voiceguide.recognizers import SphinxRecognizer, grammar_phrases, heard_events
+from voiceguide.routines import load_library, spoken_names
+
+recognizer = SphinxRecognizer(grammar_phrases(spoken_names(load_library())))
+for path in sys.argv[1:]:
+    print([h.text for h in heard_events(WavSource(path), recognizer) if not h.partial], flush=True)
+"""
+
+
+def test_a_stream_cut_mid_speech_leaves_the_recogniser_ready_for_the_next(recordings, tmp_path):
+    """As when the microphone is lost while someone speaks, then comes back.
+
+    The cut speech used to leak into the next stream ("good" heard first), or the Endpointer spun forever.
+    """
+    import subprocess
+    import sys
+
+    cut = tmp_path / "cut.wav"
+    subprocess.run(["sox", str(recordings["flite:rms"]), str(cut), "trim", "0", "4.3"], check=True)  # in "it hurts"
+    result = subprocess.run([sys.executable, "-c", HEAR_TWO_STREAMS, str(cut), str(recordings["flite:rms"])],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    assert "ready" in first
+    assert second == "['ready', 'it hurts']"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.pulse import PulseUnavailable, play_into_mic, pulse_daemon
-from tests.speech_audio import concat, silence, synth
+from voiceguide.corpus import concat, silence, synth
 from voiceguide.speech import Speaker
+from voiceguide.virtual_audio import PulseUnavailable, play_into_mic, pulse_daemon
 
 LONG_LINE = ("Lie on your back with your knees bent and your feet flat on the floor, "
              "then breathe slowly in and out, and let your lower back settle.")
@@ -157,17 +157,27 @@ def test_start_hears_it_hurts_through_the_microphone_while_the_guide_talks(pulse
     assert run.seen[-1] == "ended pain"
 
 
-def test_listen_starts_a_routine_by_voice_and_stops_on_pain(pulse, spoken):
-    run = Running(["listen", "--engine", "sphinx"], pulse)
-    run.wait_for('said "Ready when you are.')
-    play_into_mic(spoken["start dead bug"], pulse)
-    run.wait_for("state setup", timeout=20)
-    while "state lower" not in run.seen:  # "ready" over the guide's voice is ignored:
-        play_into_mic(spoken["ready"], pulse)                  # say it again, as a person would
+def _say_until(run: Running, wav: Path, env: dict[str, str], state: str, attempts: int = 4) -> None:
+    """Say ``wav`` into the microphone until the session reaches ``state``, as a person repeats themselves.
+
+    A command said over the guide's voice is ignored by design, and the null sink's capture timing
+    sometimes garbles a phrase that decodes cleanly from the file; each try is in ``run.seen``.
+    """
+    for _ in range(attempts):
+        play_into_mic(wav, env)
         with contextlib.suppress(queue.Empty):
             while True:
                 run.seen.append(run.lines.get(timeout=3))
-        assert len(run.seen) < 40, run.seen
+        if f"state {state}" in run.seen:
+            return
+    raise AssertionError(f"never reached {state} after {attempts} tries: {run.seen}")
+
+
+def test_listen_starts_a_routine_by_voice_and_stops_on_pain(pulse, spoken):
+    run = Running(["listen", "--engine", "sphinx"], pulse)
+    run.wait_for('said "Ready when you are.')
+    _say_until(run, spoken["start dead bug"], pulse, "setup")
+    _say_until(run, spoken["ready"], pulse, "lower", attempts=8)
     play_into_mic(spoken["it hurts"], pulse)
     run.wait_for("state stop_and_advise", timeout=20)
     run.wait_for('said "Say start, and the name of a routine, when you want another."')

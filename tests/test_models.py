@@ -146,7 +146,7 @@ def test_vosk_grammar_always_keeps_unk():
 @pytest.mark.skipif(not __import__("os").environ.get("VOICEGUIDE_MODEL"),
                     reason="set VOICEGUIDE_MODEL to a real Vosk model folder to run the Vosk end-to-end test")
 def test_vosk_end_to_end_with_a_real_model(tmp_path):
-    from tests.speech_audio import session_audio
+    from voiceguide.corpus import session_audio
 
     wav = session_audio([(1.0, "ready"), (4.0, "it hurts")], "flite:rms", tmp_path, "s")
     result = cli("simulate", "shotgun", "--audio", str(wav), "--engine", "vosk", "--json")

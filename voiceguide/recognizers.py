@@ -41,7 +41,7 @@ class Recognizer(Protocol):
         ...
 
     def flush(self) -> list[Result]:
-        """End of audio: return the final result of an utterance still open."""
+        """End of audio: return the final result of an utterance still open; then ready for a new stream."""
         ...
 
 
@@ -55,6 +55,7 @@ def grammar_phrases(routine_names: Mapping[str, Iterable[str]]) -> list[str]:
     return sorted(phrases)
 
 
+ENDPOINTER_WINDOW, ENDPOINTER_RATIO = 0.3, 0.9  # speech ends when 90 % of the last 0.3 s is silence
 STABLE_SECONDS = 0.25
 CURRENT_FRAMES = 10  # a partial's last word must end within 100 ms (10 ms frames) of the audio heard
 
@@ -66,7 +67,7 @@ class SphinxRecognizer:
     sample_rate = 16000
 
     def __init__(self, phrases: Iterable[str]):
-        from pocketsphinx import Config, Decoder, Endpointer
+        from pocketsphinx import Config, Decoder
 
         config = Config(samprate=self.sample_rate, loglevel="FATAL")
         config["lm"] = None
@@ -85,7 +86,7 @@ class SphinxRecognizer:
         self.decoder.add_jsgf_string("voiceguide", grammar)
         self.decoder.activate_search("voiceguide")
         self.phrases = usable
-        self.endpointer = Endpointer(window=0.3, ratio=0.9)
+        self.endpointer = _endpointer()
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length
         self.buffer = b""
@@ -139,13 +140,23 @@ class SphinxRecognizer:
         return [Result(hyp.hypstr, False)] if hyp and hyp.hypstr else []
 
     def flush(self) -> list[Result]:
+        was_in_speech = self.endpointer.in_speech
         speech = self.endpointer.end_stream(self.buffer) if self.buffer else None
+        # An Endpointer that ended its stream mid-speech spins forever on the next one (pocketsphinx
+        # 5.0): start every stream, such as the microphone's after it comes back, with a fresh one.
+        self.endpointer = _endpointer()
         self.buffer = b""
-        if not self.endpointer.in_speech and speech is None:
+        if not was_in_speech and speech is None:
             return []
         if speech is not None:
             self.decoder.process_raw(speech, False, False)
         return self._end_utterance()
+
+
+def _endpointer():
+    from pocketsphinx import Endpointer
+
+    return Endpointer(window=ENDPOINTER_WINDOW, ratio=ENDPOINTER_RATIO)
 
 
 class VoskRecognizer:

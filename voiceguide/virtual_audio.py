@@ -1,5 +1,7 @@
 """A private PulseAudio daemon with two null sinks, so the real sounddevice paths run with no sound card.
 
+Used by the tests and by ``voiceguide bench`` (CPU while listening) on machines with no microphone.
+
 - ``mic``: what is played into it (``paplay -d mic``) is what the default input device hears.
 - ``speaker``: the default output; the guide talks into it, apart from the microphone, as in a room
   where the guide's voice does not loop straight back into the input.
@@ -17,7 +19,7 @@ from pathlib import Path
 
 
 class PulseUnavailable(Exception):
-    pass
+    """PulseAudio is not installed or would not start; the message says which."""
 
 
 @contextmanager

@@ -1,0 +1,118 @@
+"""Synthesised speech for the tests and the bench: flite and espeak-ng to WAV, reshaped and mixed with noise by sox.
+
+A voice is written ``flite:NAME[:STRETCH]`` or ``espeak:NAME[:WPM]``; :func:`voice_at` picks the
+speaking rate. Nothing here is committed audio: every clip is made on the fly.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16000
+# Six or more voices across both synthesisers; kal16 is flite's 16 kHz diphone voice.
+VOICES = ("flite:slt", "flite:rms", "flite:awb", "flite:kal16", "espeak:en-us", "espeak:en-us+f3",
+          "espeak:en-gb-x-rp")
+# Speaking rates: flite stretches durations (>1 is slower), espeak-ng takes words per minute.
+SPEEDS = {"slow": ("1.25", "130"), "normal": ("1.0", "165"), "fast": ("0.8", "200")}
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian's pocketsphinx-testdata
+
+
+def voice_at(voice: str, speed: str) -> str:
+    """``voice`` at one of the :data:`SPEEDS`."""
+    engine, name = voice.split(":")[:2]
+    stretch, wpm = SPEEDS[speed]
+    return f"{engine}:{name}:{stretch if engine == 'flite' else wpm}"
+
+
+def synth(text: str, voice: str, out: Path) -> Path:
+    """Speak ``text`` with 'flite:VOICE[:STRETCH]' or 'espeak:VOICE[:WPM]' into a 16 kHz mono WAV."""
+    engine, name, *speed = voice.split(":")
+    raw = out.with_suffix(".raw.wav")
+    if engine == "flite":
+        cmd = ["flite", "-voice", name, "-t", text, "-o", str(raw)]
+        if speed:
+            cmd[1:1] = ["--setf", f"duration_stretch={speed[0]}"]
+    else:
+        cmd = ["espeak-ng", "-v", name, "-s", speed[0] if speed else "160", "-w", str(raw), text]
+    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
+    raw.unlink()
+    return out
+
+
+def silence(seconds: float, out: Path) -> Path:
+    subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(out), "trim", "0", str(seconds)],
+                   check=True)
+    return out
+
+
+def concat(parts: list[Path], out: Path) -> Path:
+    subprocess.run(["sox", *map(str, parts), str(out)], check=True)
+    return out
+
+
+def duration(path: Path) -> float:
+    return float(subprocess.run(["soxi", "-D", str(path)], capture_output=True, text=True, check=True).stdout)
+
+
+def rms(path: Path) -> float:
+    """RMS amplitude of a WAV, as sox reports it (full scale = 1)."""
+    stats = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True).stderr
+    return float(next(line.split(":")[1] for line in stats.splitlines() if line.startswith("RMS     amplitude")))
+
+
+def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None) -> Path:
+    """Mix white noise into ``clean`` at ``snr_db`` below the RMS level of ``speech`` (default: ``clean``)."""
+    noise_rms = rms(speech or clean) / (10 ** (snr_db / 20))
+    noise = out.with_suffix(".noise.wav")
+    # white noise of RMS 1/sqrt(3) at amplitude 1, scaled to the wanted RMS
+    subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
+                    "synth", str(duration(clean)), "whitenoise", "vol", f"{noise_rms * 3 ** 0.5:.6f}"], check=True)
+    subprocess.run(["sox", "-m", str(clean), str(noise), str(out)], check=True)
+    noise.unlink()
+    return out
+
+
+def speech_end(path: Path) -> float:
+    """Seconds from the start of a clean clip to the end of its speech (last 10 ms frame above -40 dB of peak)."""
+    with wave.open(str(path), "rb") as w:
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
+        rate = w.getframerate()
+    frame = rate // 100
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    level = np.sqrt((frames ** 2).mean(axis=1))
+    loud = np.flatnonzero(level > level.max() / 100)
+    return float((loud[-1] + 1) * frame / rate) if len(loud) else 0.0
+
+
+def session_audio(lines: list[tuple[float, str]], voice: str, folder: Path, name: str) -> Path:
+    """A recording with each phrase starting at its time (seconds), silence between."""
+    parts: list[Path] = []
+    at = 0.0
+    for i, (start, text) in enumerate(lines):
+        if start > at:
+            parts.append(silence(start - at, folder / f"{name}-gap{i}.wav"))
+            at = start
+        clip = synth(text, voice, folder / f"{name}-say{i}.wav")
+        parts.append(clip)
+        at += duration(clip)
+    parts.append(silence(1.0, folder / f"{name}-end.wav"))
+    return concat(parts, folder / f"{name}.wav")
+
+
+def testdata_recordings(folder: Path) -> list[Path]:
+    """Real read speech from pocketsphinx-testdata (none of it a voiceguide command), as 16 kHz WAVs in ``folder``.
+
+    Empty if the package is not installed (apt install pocketsphinx-testdata).
+    """
+    out: list[Path] = []
+    for path in sorted(TESTDATA.rglob("*.wav")) + sorted(TESTDATA.rglob("*.raw")):
+        wav = folder / f"testdata-{path.parent.name}-{path.stem}.wav"
+        kind = ["-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1"] if path.suffix == ".raw" else []
+        subprocess.run(["sox", *kind, str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
+        out.append(wav)
+    return out
