@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -151,6 +152,16 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
     choice = choose_engine(args.engine, args.model)
     recognizer = make_recognizer(choice, spoken_names(library), source.sample_rate)
     return list(heard_events(source, recognizer))
+
+
+# ------------------------------------------------------------ bench
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from voiceguide.bench import run
+
+    run(args)
+    return 0
 
 
 # ------------------------------------------------------------ live
@@ -393,6 +404,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per session")
     p.set_defaults(func=cmd_history)
 
+    p = sub.add_parser("bench", help="measure recognition, reaction to pain, CPU and memory (table, JSON, plot)",
+                       description="Synthesise a speech corpus (flite, espeak-ng, sox), hear it with every "
+                                   "available recogniser, and report accuracy, pain recall, false stops, reaction "
+                                   "time, real-time factor, memory and idle CPU. Takes about 6 minutes on 2 cores.")
+    p.add_argument("--out", default="bench-results", metavar="DIR",
+                   help="where to write bench.json and bench.png (default: bench-results)")
+    p.add_argument("--engine", action="append", choices=("vosk", "sphinx"),
+                   help="measure only this engine (repeatable; default: every one available)")
+    p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
+    p.add_argument("--quick", action="store_true", help="a tiny corpus that only checks the bench runs")
+    p.add_argument("--silence", type=float, default=30.0, metavar="SECONDS",
+                   help="how long to measure CPU while listening to silence (default: 30)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes for the corpus (default: one per core)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_bench)
+
     p = sub.add_parser("doctor", help="check microphone, speech out, recognisers, model and config, with fixes")
     _add_routine_file(p)
     p.set_defaults(func=cmd_doctor)
@@ -401,11 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _runtime_errors() -> tuple[type[Exception], ...]:
     from voiceguide.audio import AudioError
+    from voiceguide.bench import BenchError
     from voiceguide.config import ConfigError
     from voiceguide.models import ModelError
     from voiceguide.recognizers import RecognizerError
 
-    return AudioError, ConfigError, ModelError, RecognizerError
+    return AudioError, BenchError, ConfigError, ModelError, RecognizerError
 
 
 class Terminated(Exception):

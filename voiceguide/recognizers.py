@@ -44,6 +44,10 @@ class Recognizer(Protocol):
         """End of audio: return the final result of an utterance still open; then ready for a new stream."""
         ...
 
+    def reset(self) -> None:
+        """Forget what earlier audio taught it (noise level, voice): as if just created."""
+        ...
+
 
 def grammar_phrases(routine_names: Mapping[str, Iterable[str]]) -> list[str]:
     """Every phrase a recogniser listens for: the phrasebook, plus ways to start each routine."""
@@ -86,6 +90,7 @@ class SphinxRecognizer:
         self.decoder.add_jsgf_string("voiceguide", grammar)
         self.decoder.activate_search("voiceguide")
         self.phrases = usable
+        self.initial_cmn = self.decoder.get_cmn()
         self.endpointer = _endpointer()
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length
@@ -139,6 +144,10 @@ class SphinxRecognizer:
         hyp = self.decoder.hyp()
         return [Result(hyp.hypstr, False)] if hyp and hyp.hypstr else []
 
+    def reset(self) -> None:
+        self.flush()
+        self.decoder.set_cmn(self.initial_cmn)  # the cepstral mean adapts to the voice and room as it listens
+
     def flush(self) -> list[Result]:
         was_in_speech = self.endpointer.in_speech
         speech = self.endpointer.end_stream(self.buffer) if self.buffer else None
@@ -178,7 +187,13 @@ class VoskRecognizer:
         self.phrases, self.missing = filter_phrases(phrases, lambda w: self.model.vosk_model_find_word(w) >= 0)
         for word in self.missing:
             log.warning("vosk: the model does not know the word %r; phrases with it are left out", word)
-        self.recognizer = vosk.KaldiRecognizer(self.model, float(sample_rate), vosk_grammar(self.phrases))
+        self.grammar = vosk_grammar(self.phrases)
+        self.reset()
+
+    def reset(self) -> None:
+        import vosk
+
+        self.recognizer = vosk.KaldiRecognizer(self.model, float(self.sample_rate), self.grammar)
         self.last_partial = ""
 
     def accept(self, pcm: bytes) -> list[Result]:
