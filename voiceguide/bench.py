@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -141,16 +141,20 @@ _parser: IntentParser
 _library: dict[str, Routine]
 
 
-def _start_worker(engines: dict[str, str | None]) -> None:
-    global _parser, _library
+def make_recognizers(engines: dict[str, str | None], library: dict[str, Routine]) -> dict[str, Recognizer]:
+    """One recogniser per engine (name: Vosk model path or None), as a live session would make it."""
     from voiceguide.live import EngineChoice, make_recognizer
 
+    return {name: make_recognizer(EngineChoice(name, Path(model) if model else None, ""), spoken_names(library), RATE)
+            for name, model in engines.items()}
+
+
+def _start_worker(engines: dict[str, str | None]) -> None:
+    global _parser, _library
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler: the pool ends its workers this way
     _library = load_library()
     _parser = IntentParser(spoken_names(_library))
-    for name, model in engines.items():
-        choice = EngineChoice(name, Path(model) if model else None, "")
-        _recognizers[name] = make_recognizer(choice, spoken_names(_library), RATE)
+    _recognizers.update(make_recognizers(engines, _library))
 
 
 class TimedSource:
@@ -336,7 +340,9 @@ def figures(records: list[Hearing]) -> dict[str, Any]:
     pain = [r for r in phrases if r.intent == "pain"]
     sessions = [r for r in records if r.kind == "session"]
     testdata = [r for r in records if r.kind == "testdata"]
-    reactions = [r.reaction for r in records if r.reaction is not None]
+    timed = [r.reaction for r in records if r.reaction is not None]
+    # A stop decided before the pain word ended was set off by something misheard earlier: not a reaction.
+    reactions = [t for t in timed if t >= 0]
     recalled = [r for r in pain if r.stopped]
     wrong_advice = sorted({(r.text, r.advice) for r in recalled if r.advice != r.expected_advice})
     false_stops = [r for r in commands + testdata if r.stopped]
@@ -358,7 +364,7 @@ def figures(records: list[Hearing]) -> dict[str, Any]:
         "reaction (s)": {"n": len(reactions), "median": statistics.median(reactions) if reactions else None,
                          "p95": _percentile(reactions, 0.95) if reactions else None,
                          "max": max(reactions) if reactions else None, "min": min(reactions) if reactions else None,
-                         "all": sorted(reactions)},
+                         "all": sorted(reactions), "stopped before the pain word ended": len(timed) - len(reactions)},
         "real-time factor": round(sum(r.cpu for r in records) / sum(r.audio for r in records), 4) if records else None,
         "audio seconds": round(sum(r.audio for r in records), 1),
     }
@@ -414,6 +420,8 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     row("reaction median", "<= 150 ms", lambda e: _ms(e["reaction (s)"]["median"]))
     row("reaction p95", "", lambda e: _ms(e["reaction (s)"]["p95"]))
     row("reaction max", "", lambda e: _ms(e["reaction (s)"]["max"]))
+    row("stopped before the pain word ended", "", lambda e: f"{e['reaction (s)']['stopped before the pain word ended']}"
+        f"/{e['reaction (s)']['n'] + e['reaction (s)']['stopped before the pain word ended']}")
     row("real-time factor (one core)", "<= 0.05", lambda e: f"{e['real-time factor']:.4f}")
     row("peak RSS of a session", "<= 150 MB", lambda e: f"{e['peak RSS (MB)']:.0f} MB")
     row("CPU listening to silence", "", lambda e: "-" if e["listening CPU"] is None
@@ -505,6 +513,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     library = load_library()
+    make_recognizers(engines, library)  # a recogniser that cannot start says so here, not in every worker
     parser = IntentParser(spoken_names(library))
     plan = make_plan(library, parser, args.quick, args.silence)
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
@@ -546,12 +555,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "elapsed seconds": round(time.monotonic() - started, 1),
     }
     (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    with (out / "clips.jsonl").open("w") as f:  # every clip, to see what was misheard
+        f.writelines(json.dumps(asdict(r)) + "\n" for r in records)
     print_table(report)
     try:
         plot(report, out / "bench.png")
     except ImportError:
         print("no plot: matplotlib is not installed (pip install 'voiceguide[bench]')", file=sys.stderr)
-    print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
+    print(f"wrote {out / 'bench.json'}, {out / 'bench.png'} and {out / 'clips.jsonl'}")
     return report
 
 

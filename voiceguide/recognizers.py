@@ -59,8 +59,14 @@ def grammar_phrases(routine_names: Mapping[str, Iterable[str]]) -> list[str]:
     return sorted(phrases)
 
 
-ENDPOINTER_WINDOW, ENDPOINTER_RATIO = 0.3, 0.9  # speech ends when 90 % of the last 0.3 s is silence
+# Speech ends when 90 % of the last 0.2 s is silence. The bench: 0.3 s made the median reaction to pain
+# 426 ms, 0.2 s 336 ms, with slightly fewer false stops (10.3 % against 10.9 %).
+ENDPOINTER_WINDOW, ENDPOINTER_RATIO = 0.2, 0.9
+# A partial counts once it has stayed the best current hypothesis this long. One word ("ow") needs
+# 0.25 s: the first frames of many words look like it. Several words need 0.1 s, which cut the median
+# reaction from 336 ms to 232 ms, for 12.5 % false stops against 10.3 % (bench, 4 voices).
 STABLE_SECONDS = 0.25
+STABLE_PHRASE_SECONDS = 0.1
 CURRENT_FRAMES = 10  # a partial's last word must end within 100 ms (10 ms frames) of the audio heard
 
 
@@ -124,7 +130,8 @@ class SphinxRecognizer:
         if text != self.candidate:
             self.candidate, self.stable_frames = text, 0
         self.stable_frames += 1
-        if text and text != self.last_partial and self.stable_frames * self.frame_seconds >= STABLE_SECONDS:
+        needed = STABLE_SECONDS if " " not in text else STABLE_PHRASE_SECONDS
+        if text and text != self.last_partial and self.stable_frames * self.frame_seconds >= needed:
             self.last_partial = text
             return [Result(text, True)]
         return []

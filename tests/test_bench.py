@@ -1,0 +1,73 @@
+"""The bench runs end to end on a tiny corpus, and its figures are sane. The figures themselves are not asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import LIBRARY, PARSER_ALL, cli
+from voiceguide.bench import NOISES, corpus_phrases, goal_check
+from voiceguide.intents import PHRASEBOOK
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}  # the bench starts its own PulseAudio
+    result = subprocess.run([sys.executable, "scripts/bench.py", "--quick", "--silence", "2", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr
+    return out, result.stdout, json.loads((out / "bench.json").read_text())
+
+
+def test_the_corpus_has_every_phrase_the_guide_listens_for():
+    phrases = corpus_phrases(LIBRARY, PARSER_ALL)
+    assert {p.text for p in phrases} >= {t for texts in PHRASEBOOK.values() for t in texts}
+    assert {p.routine for p in phrases if p.intent == "start"} == set(LIBRARY)
+    red_flags = {p.advice for p in phrases if p.intent == "pain"}
+    assert red_flags == {"stop", "professional", "emergency"}
+    timed = {p.text for p in phrases if p.timed}  # reaction is timed where the last word decides
+    assert "it hurts" in timed and "pain down my leg" not in timed
+
+
+def test_quick_bench_writes_table_json_plot_and_clips(quick_report):
+    out, stdout, report = quick_report
+    assert "pain recall, 10 dB" in stdout and "sphinx" in stdout
+    assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
+    assert len(clips) == report["corpus"]["clips"] + report["corpus"]["sessions"] + report["corpus"][
+        "testdata recordings"]
+
+
+def test_quick_bench_figures_add_up(quick_report):
+    out, _, report = quick_report
+    clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
+    sphinx = report["engines"]["sphinx"]
+    corpus = report["corpus"]
+    commands, pain = sphinx["command accuracy"], sphinx["pain recall"]
+    assert commands["n"] + pain["n"] == corpus["clips"]
+    for figure in (commands, pain, sphinx["sessions stopped mid-hold"]):
+        assert sum(figure["by noise"][n]["n"] for n in NOISES) == figure["n"]
+        assert sum(figure["by noise"][n]["hits"] for n in NOISES) == figure["hits"] <= figure["n"]
+    stops = sphinx["false stops"]
+    assert stops["phrases"]["n"] == commands["n"]
+    assert stops["testdata"]["n"] == corpus["testdata recordings"]
+    assert stops["hits"] == stops["phrases"]["hits"] + stops["testdata"]["hits"]
+    reaction = sphinx["reaction (s)"]
+    assert reaction["n"] == len(reaction["all"]) > 0
+    timed_stops = [c for c in clips if c["reaction"] is not None and c["engine"] == "sphinx"]
+    assert reaction["n"] + reaction["stopped before the pain word ended"] == len(timed_stops)
+    assert 0 <= reaction["min"] <= reaction["median"] <= reaction["p95"] <= reaction["max"] < 3
+    assert 0 < sphinx["real-time factor"] < 1
+    assert 20 < sphinx["peak RSS (MB)"] < 1000
+    assert sphinx["listening CPU"] is None or 0 <= sphinx["listening CPU"] < 1
+    assert set(sphinx["goals"]) == set(goal_check(sphinx))
+
+
+def test_bench_refuses_bad_options_plainly(tmp_path):
+    result = cli("bench", "--jobs", "0", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--jobs must be at least 1" in result.stderr and "Traceback" not in result.stderr
