@@ -42,7 +42,7 @@ from voiceguide.corpus import (
     testdata_recordings,
     voice_at,
 )
-from voiceguide.intents import PHRASEBOOK, IntentParser
+from voiceguide.intents import PHRASEBOOK, Intent, IntentParser
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine, load_library, spoken_names
 from voiceguide.session import STOP_AND_ADVISE
@@ -62,12 +62,9 @@ class BenchError(Exception):
 
 @dataclass(frozen=True)
 class Phrase:
-    """A phrase of the corpus and what the guide should make of it."""
+    """A phrase of the corpus: what the guide should make of it, and whether its reaction is timed."""
 
-    text: str
-    intent: str
-    routine: str | None = None
-    advice: str | None = None
+    expected: Intent
     timed: bool = False  # pain decided by the last word, so reaction is measured from the end of speech
 
 
@@ -115,18 +112,18 @@ def corpus_phrases(library: dict[str, Routine], parser: IntentParser) -> list[Ph
         for text in texts:
             advice = parser.parse(text).advice
             timed = intent == "pain" and parser.parse(" ".join(text.split()[:-1])).intent != "pain"
-            phrases.append(Phrase(text, intent, advice=advice, timed=timed))
-    phrases += [Phrase(f"start {r.names[0]}", "start", routine=r.id) for r in library.values()]
+            phrases.append(Phrase(Intent(text, intent, advice=advice), timed))
+    phrases += [Phrase(Intent(f"start {r.names[0]}", "start", routine=r.id)) for r in library.values()]
     return phrases
 
 
 def make_plan(library: dict[str, Routine], parser: IntentParser, quick: bool, silence_seconds: float) -> Plan:
     """The full corpus, or with ``quick`` a tiny one that only checks the bench runs."""
     phrases = corpus_phrases(library, parser)
-    pain = [p.text for p in phrases if p.timed]
+    pain = [p.expected.text for p in phrases if p.timed]
     if quick:
-        firsts = {p.intent: p for p in reversed(phrases) if p.intent != "pain"}
-        levels = {p.advice: p for p in reversed(phrases) if p.timed}
+        firsts = {p.expected.intent: p for p in reversed(phrases) if p.expected.intent != "pain"}
+        levels = {p.expected.advice: p for p in reversed(phrases) if p.timed}
         return Plan([*firsts.values(), *levels.values()], ("flite:rms", "espeak:en-us"), ("normal",),
                     [("flite:rms", "clean", "it hurts")], 2, silence_seconds)
     sessions = [(voice, noise, pain[i % len(pain)])
@@ -206,8 +203,9 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
 def run_phrase(task: tuple[Phrase, str, str, str]) -> list[Hearing]:
     """One phrase in one voice at one speed, under every noise condition, through every engine."""
     phrase, voice, speed, folder = task
+    expected = phrase.expected
     work = Path(tempfile.mkdtemp(dir=folder))
-    clean = synth(phrase.text, voice_at(voice, speed), work / "clean.wav")
+    clean = synth(expected.text, voice_at(voice, speed), work / "clean.wav")
     padded = concat([silence(LEAD, work / "lead.wav"), clean, silence(TAIL, work / "tail.wav")], work / "clip.wav")
     end = LEAD + speech_end(clean)
     out = []
@@ -215,7 +213,7 @@ def run_phrase(task: tuple[Phrase, str, str, str]) -> list[Hearing]:
         wav = padded if snr is None else add_noise(padded, snr, work / f"{snr:g}.wav", speech=clean)
         for engine, recognizer in _recognizers.items():
             heard, cpu, audio = hear(wav, recognizer)
-            record = Hearing(engine, "phrase", phrase.text, phrase.intent, noise, phrase.advice, voice, speed,
+            record = Hearing(engine, "phrase", expected.text, expected.intent, noise, expected.advice, voice, speed,
                              cpu=cpu, audio=audio)
             out.append(judge(record, heard, _library[CLIP_ROUTINE], 1.0, end if phrase.timed else None, CLIP_HOLD))
     shutil.rmtree(work)
