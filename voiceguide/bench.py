@@ -34,7 +34,6 @@ from voiceguide.corpus import (
     VOICES,
     add_noise,
     concat,
-    duration,
     session_audio,
     silence,
     speech_end,
@@ -159,7 +158,7 @@ class TimedSource:
 
     def __init__(self, path: Path):
         self.source = WavSource(path)
-        self.sample_rate = self.source.sample_rate
+        self.sample_rate, self.duration = self.source.sample_rate, self.source.duration
         self.handed_at = time.perf_counter()
 
     def blocks(self) -> Iterator:
@@ -176,7 +175,7 @@ def hear(wav: Path, recognizer: Recognizer) -> tuple[list[tuple[Heard, float]], 
     cpu = time.thread_time()
     for event in heard_events(source, recognizer):
         heard.append((event, time.perf_counter() - source.handed_at))
-    return heard, time.thread_time() - cpu, duration(wav)
+    return heard, time.thread_time() - cpu, source.duration
 
 
 def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, offset: float,
@@ -331,6 +330,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _share_by_noise(records: list[Hearing], test: str) -> dict[str, Any]:
+    return {**_share(records, test), "by noise": {n: _share([r for r in records if r.noise == n], test)
+                                                  for n in NOISES}}
+
+
 def figures(records: list[Hearing]) -> dict[str, Any]:
     """The figures for one engine's records."""
     phrases = [r for r in records if r.kind == "phrase"]
@@ -345,20 +349,15 @@ def figures(records: list[Hearing]) -> dict[str, Any]:
     wrong_advice = sorted({(r.text, r.advice) for r in recalled if r.advice != r.expected_advice})
     false_stops = [r for r in commands + testdata if r.stopped]
     return {
-        "command accuracy": {**_share(commands, "understood"),
-                             "by noise": {n: _share([r for r in commands if r.noise == n], "understood")
-                                          for n in NOISES}},
-        "pain recall": {**_share(pain, "stopped"),
-                        "by noise": {n: _share([r for r in pain if r.noise == n], "stopped") for n in NOISES},
+        "command accuracy": _share_by_noise(commands, "understood"),
+        "pain recall": {**_share_by_noise(pain, "stopped"),
                         "advice as expected": sum(r.advice == r.expected_advice for r in recalled),
                         "advice otherwise": [list(pair) for pair in wrong_advice[:10]]},
         "false stops": {"phrases": _share(commands, "stopped"), "testdata": _share(testdata, "stopped"),
                         "n": len(commands) + len(testdata), "hits": len(false_stops),
                         "rate": round(len(false_stops) / len(commands + testdata), 4) if commands + testdata else None,
                         "examples": sorted({f"{r.text} -> {' / '.join(r.finals)}" for r in false_stops})[:12]},
-        "sessions stopped mid-hold": {**_share(sessions, "mid_hold"),
-                                      "by noise": {n: _share([r for r in sessions if r.noise == n], "mid_hold")
-                                                   for n in NOISES}},
+        "sessions stopped mid-hold": _share_by_noise(sessions, "mid_hold"),
         "reaction (s)": {"n": len(reactions), "median": statistics.median(reactions) if reactions else None,
                          "p95": _percentile(reactions, 0.95) if reactions else None,
                          "max": max(reactions) if reactions else None, "min": min(reactions) if reactions else None,
@@ -516,7 +515,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = make_plan(library, parser, args.quick, args.silence)
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
         folder = Path(scratch)
-        recordings = testdata_recordings(folder)[:plan.testdata]
+        recordings = testdata_recordings(folder, plan.testdata)
         jobs: list[tuple[str, Any]] = [("phrase", (p, v, s, scratch)) for p in plan.phrases for v in plan.voices
                                        for s in plan.speeds]
         jobs += [("session", (*session, scratch)) for session in plan.sessions]
@@ -556,11 +555,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with (out / "clips.jsonl").open("w") as f:  # every clip, to see what was misheard
         f.writelines(json.dumps(asdict(r)) + "\n" for r in records)
     print_table(report)
+    written = [out / "bench.json", out / "clips.jsonl"]
     try:
         plot(report, out / "bench.png")
+        written.append(out / "bench.png")
     except ImportError:
         print("no plot: matplotlib is not installed (pip install 'voiceguide[bench]')", file=sys.stderr)
-    print(f"wrote {out / 'bench.json'}, {out / 'bench.png'} and {out / 'clips.jsonl'}")
+    print("wrote " + ", ".join(map(str, written)))
     return report
 
 

@@ -104,13 +104,14 @@ def session_audio(lines: list[tuple[float, str]], voice: str, folder: Path, name
     return concat(parts, folder / f"{name}.wav")
 
 
-def testdata_recordings(folder: Path) -> list[Path]:
+def testdata_recordings(folder: Path, limit: int | None = None) -> list[Path]:
     """Real read speech from pocketsphinx-testdata (none of it a voiceguide command), as 16 kHz WAVs in ``folder``.
 
-    Empty if the package is not installed (apt install pocketsphinx-testdata).
+    The first ``limit`` recordings (default: all); none if the package is not installed
+    (apt install pocketsphinx-testdata).
     """
     out: list[Path] = []
-    for path in sorted(TESTDATA.rglob("*.wav")) + sorted(TESTDATA.rglob("*.raw")):
+    for path in (sorted(TESTDATA.rglob("*.wav")) + sorted(TESTDATA.rglob("*.raw")))[:limit]:
         wav = folder / f"testdata-{path.parent.name}-{path.stem}.wav"
         kind = ["-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1"] if path.suffix == ".raw" else []
         subprocess.run(["sox", *kind, str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
