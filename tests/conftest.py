@@ -1,18 +1,25 @@
-"""Shared helpers: the routine library and a session driven by hand on a virtual clock."""
+"""Shared helpers: the routine library, a session driven by hand on a virtual clock, a fake speaker, markers.
+
+Markers: ``audio`` for tests that need flite, espeak-ng, sox or pocketsphinx-testdata; ``device`` for tests
+that start a private PulseAudio daemon for a real-time microphone and speaker. The core runs anywhere with
+``pytest -m "not audio and not device"``.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
 from voiceguide.clock import VirtualClock
+from voiceguide.events import HoldEnded, OutputEvent, Paused, Said, StateEntered
 from voiceguide.intents import IntentParser
 from voiceguide.routines import Routine, builtin_routines, spoken_names
-from voiceguide.session import Event, Session
+from voiceguide.session import Session
 
 LIBRARY = builtin_routines()
 
@@ -28,7 +35,7 @@ class Driven:
 
     session: Session
     clock: VirtualClock
-    events: list[Event] = field(default_factory=list)
+    events: list[OutputEvent] = field(default_factory=list)
 
     def run_timers(self, until: float | None = None) -> None:
         """Advance the clock through due deadlines (up to ``until``, if given)."""
@@ -44,16 +51,64 @@ class Driven:
         self.session.hear(text)
 
     def states(self) -> list[str]:
-        return [e["state"] for e in self.events if e["type"] == "state"]
+        return [e.state for e in self.events if isinstance(e, StateEntered)]
 
     def lines(self) -> list[str]:
-        return [e["text"] for e in self.events if e["type"] == "say"]
+        return [e.text for e in self.events if isinstance(e, Said)]
+
+    def holds(self) -> list[HoldEnded]:
+        return [e for e in self.events if isinstance(e, HoldEnded)]
+
+    def pauses(self, by: str = "user") -> int:
+        return sum(isinstance(e, Paused) and e.by == by for e in self.events)
+
+    def json(self) -> list[dict]:
+        return [e.to_json() for e in self.events]
+
+
+class FakeSpeaker:
+    """A speaker with a queue: lines wait in ``queued`` until ``play()``; ``interrupt()`` drops them, as the
+    real one does. ``busy_always`` makes it talk forever (so only guarded intents get through)."""
+
+    def __init__(self, busy_always: bool = False):
+        self.queued: list[str] = []
+        self.played: list[str] = []
+        self.dropped: list[str] = []
+        self.interrupts = 0
+        self.busy_always = busy_always
+
+    def say(self, text: str) -> None:
+        self.queued.append(text)
+
+    def interrupt(self) -> None:
+        self.interrupts += 1
+        self.dropped += self.queued
+        self.queued = []
+
+    def busy(self, t: float) -> bool:
+        return self.busy_always
+
+    def play(self) -> list[str]:
+        """Everything queued is spoken to the end."""
+        self.played += self.queued
+        self.queued = []
+        return self.played
+
+    def start(self) -> None:
+        pass
+
+    def wait_until_done(self, timeout: float = 60.0) -> bool:
+        self.play()
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 def drive(routine: Routine, **kwargs) -> Driven:
     clock = VirtualClock()
-    events: list[Event] = []
-    session = Session(routine, clock, on_event=events.append, **kwargs)
+    events: list[OutputEvent] = []
+    session = Session(routine, clock, publish=events.append, **kwargs)
     driven = Driven(session, clock, events)
     session.begin()
     return driven
@@ -69,6 +124,12 @@ def run_through(driven: Driven, answer: str = "ready", check_in_answer: str = "f
         driven.clock.t += 1.0
         driven.session.hear(check_in_answer if kind == "check_in" else answer)
     raise AssertionError("session did not end")
+
+
+def json_collector() -> tuple[list[dict], Callable[[OutputEvent], None]]:
+    """A list, and a subscriber that appends each event's JSON form to it."""
+    collected: list[dict] = []
+    return collected, lambda event: collected.append(event.to_json())
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,13 +6,16 @@ import json
 
 import pytest
 
-from tests.conftest import LIBRARY, cli
+from tests.conftest import LIBRARY, cli, json_collector
 from voiceguide.audio import WavSource
 from voiceguide.corpus import add_noise, session_audio
-from voiceguide.recognizers import SphinxRecognizer, grammar_phrases, heard_events
+from voiceguide.recognizers import SphinxRecognizer, heard_events
 from voiceguide.routines import spoken_names
 from voiceguide.session import STOP_AND_ADVISE
 from voiceguide.simulate import simulate
+from voiceguide.vocabulary import grammar_phrases
+
+pytestmark = pytest.mark.audio
 
 PHRASES = grammar_phrases(spoken_names(LIBRARY))
 VOICES = ["flite:slt", "flite:rms", "flite:awb", "espeak:en-us:150"]
@@ -29,8 +32,8 @@ def recordings(tmp_path_factory):
 def test_spoken_it_hurts_reaches_stop_and_advise(recordings, voice, snr, tmp_path):
     wav = recordings[voice] if snr is None else add_noise(recordings[voice], snr, tmp_path / "noisy.wav")
     heard = list(heard_events(WavSource(wav), SphinxRecognizer(PHRASES)))
-    events: list[dict] = []
-    session = simulate(LIBRARY["shotgun"], heard, on_event=events.append)
+    events, publish = json_collector()
+    session = simulate(LIBRARY["shotgun"], heard, publish=publish)
     assert session.state == STOP_AND_ADVISE, [(h.t, h.text, h.partial) for h in heard]
     stop_at = next(e["t"] for e in events if e.get("state") == STOP_AND_ADVISE)
     assert 4.0 < stop_at < 6.5  # while or just after "it hurts" (starting at 4 s) is said
@@ -70,8 +73,9 @@ def test_bad_audio_file_is_a_clear_error(tmp_path):
 HEAR_TWO_STREAMS = """
 import sys
 from voiceguide.audio import WavSource
-from voiceguide.recognizers import SphinxRecognizer, grammar_phrases, heard_events
+from voiceguide.recognizers import SphinxRecognizer, heard_events
 from voiceguide.routines import load_library, spoken_names
+from voiceguide.vocabulary import grammar_phrases
 
 recognizer = SphinxRecognizer(grammar_phrases(spoken_names(load_library())))
 for path in sys.argv[1:]:

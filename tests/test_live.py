@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from voiceguide.corpus import concat, silence, synth
-from voiceguide.speech import Speaker
+from voiceguide.speech import SpeakerThread
 from voiceguide.virtual_audio import PulseUnavailable, play_into_mic, pulse_daemon
+
+pytestmark = [pytest.mark.audio, pytest.mark.device]
 
 LONG_LINE = ("Lie on your back with your knees bent and your feet flat on the floor, "
              "then breathe slowly in and out, and let your lower back settle.")
@@ -59,7 +61,8 @@ def spoken(tmp_path_factory) -> dict[str, Path]:
 
 def test_speaker_speaks_many_lines_in_a_row(pulse):
     messages: list[str] = []
-    speaker = Speaker(notify=messages.append)
+    speaker = SpeakerThread(notify=messages.append)
+    speaker.start()
     lines = [f"Set {n}. Squeeze." for n in range(1, 7)]
     for line in lines:
         speaker.say(line)
@@ -72,7 +75,8 @@ def test_speaker_speaks_many_lines_in_a_row(pulse):
 
 
 def test_interrupt_cuts_the_line_at_once_and_the_speaker_goes_on(pulse):
-    speaker = Speaker(notify=pytest.fail)
+    speaker = SpeakerThread(notify=pytest.fail)
+    speaker.start()
     speaker.say(LONG_LINE)
     speaker.say("This line is dropped by the interrupt.")
     deadline = time.monotonic() + 30
@@ -93,7 +97,8 @@ def test_interrupt_cuts_the_line_at_once_and_the_speaker_goes_on(pulse):
 
 def test_speaker_without_sound_output_says_so_once_and_goes_on():
     messages: list[str] = []
-    speaker = Speaker(output_device="no such device", notify=messages.append)
+    speaker = SpeakerThread(output_device="no such device", notify=messages.append)
+    speaker.start()
     for line in ("Squeeze.", "Release.", "Push."):
         speaker.say(line)
     assert speaker.wait_until_done(timeout=30)

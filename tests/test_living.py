@@ -17,6 +17,7 @@ from tests.conftest import LIBRARY
 from voiceguide.cli import main
 from voiceguide.config import ConfigError, load_settings
 from voiceguide.display import plain_line
+from voiceguide.events import Understood
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,8 +154,7 @@ def test_without_a_terminal_each_event_is_one_plain_line(home):
     out = run("start", "shotgun", "--engine", "keyboard", stdin="ready\nit hurts\n").stdout.splitlines()
     assert out[0] == "state setup" and out[1] == 'said "Shotgun squeeze and push."'
     assert 'heard "it hurts" (pain)' in out and out[-1] == "ended pain"
-    assert plain_line({"t": 1, "type": "heard", "text": "ready", "intent": "ready", "ignored": "x"}) == \
-        'heard "ready" (ready, ignored: x)'
+    assert plain_line(Understood(1.0, "ready", "ready", ignored="x")) == 'heard "ready" (ready, ignored: x)'
 
 
 def test_quiet_prints_only_how_it_ended(home):
@@ -221,13 +221,12 @@ def test_terminal_panel_shows_routine_step_hold_countdown_heard_and_engine():
     from voiceguide.display import Display
 
     out = io.StringIO()
-    display = Display(engine="sphinx", stream=out, tty=True)
     d = drive(LIBRARY["shotgun"])
-    display.watch(d.session)
+    display = Display(engine="sphinx", stream=out, tty=True, clock=lambda: d.clock.t)
     d.say("ready", at=1.0)  # into the 5 s squeeze
     d.clock.t = 3.0
     for event in d.events:
-        display.event(event)
+        display(event)
     panel = Console(file=io.StringIO(), width=80, force_terminal=False)
     panel.print(display._panel())
     text = panel.file.getvalue()

@@ -145,6 +145,7 @@ def test_vosk_grammar_always_keeps_unk():
 
 @pytest.mark.skipif(not __import__("os").environ.get("VOICEGUIDE_MODEL"),
                     reason="set VOICEGUIDE_MODEL to a real Vosk model folder to run the Vosk end-to-end test")
+@pytest.mark.audio
 def test_vosk_end_to_end_with_a_real_model(tmp_path):
     from voiceguide.corpus import session_audio
 

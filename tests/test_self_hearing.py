@@ -28,7 +28,7 @@ def test_every_line_spoken_in_a_real_run_is_safe(rid):
     d.say("repeat")
     d.say("resume")
     run_through(d)
-    spoken = [e for e in d.events if e["type"] in ("say", "state")]
+    spoken = [e for e in d.json() if e["type"] in ("say", "state")]
     state = None
     for e in spoken:
         if e["type"] == "state":

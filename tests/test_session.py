@@ -7,10 +7,21 @@ import queue
 
 import pytest
 
-from tests.conftest import LIBRARY, drive, run_through
+from tests.conftest import LIBRARY, FakeSpeaker, drive, json_collector, run_through
 from voiceguide.advice import ADVICE
-from voiceguide.clock import DeviceChange, Heard, InputEnded, VirtualClock
-from voiceguide.session import DONE, MIC_BACK, MIC_LOST, PAUSED, STOP_AND_ADVISE, Session, run_session
+from voiceguide.clock import VirtualClock
+from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed
+from voiceguide.session import (
+    DEAF,
+    DONE,
+    EXERCISING,
+    MIC_BACK,
+    MIC_LOST,
+    PAUSED,
+    STOP_AND_ADVISE,
+    Session,
+    run_session,
+)
 
 
 @pytest.mark.parametrize("rid", list(LIBRARY))
@@ -23,11 +34,11 @@ def test_every_routine_runs_to_completion(rid):
     plan = routine.plan()
     assert d.states()[:-1] == [p.state for p in plan]
     timed = [p for p in plan if p.step.kind == "timed"]
-    assert [(h.state, h.duration, h.spent, h.completed) for h in d.session.log.holds] == [
+    assert [(h.state, h.planned, h.held, h.completed) for h in d.holds()] == [
         (p.state, p.seconds, p.seconds, True) for p in timed]
-    assert d.session.log.sets_done == routine.sets.default
+    assert d.session.sets_done == routine.sets.default
     assert d.lines()[-len(routine.finish):] == list(routine.finish)
-    assert d.events[-1]["type"] == "end" and d.events[-1]["reason"] == "completed"
+    assert d.json()[-1] == {"t": d.clock.t, "type": "end", "reason": "completed"}
 
 
 def test_shotgun_flow_and_countdown():
@@ -36,7 +47,7 @@ def test_shotgun_flow_and_countdown():
     assert d.session.state == "squeeze"
     d.run_timers(until=7.999)
     assert d.session.state == "squeeze"
-    said = [(e["t"], e["text"]) for e in d.events if e["type"] == "say" and e["t"] >= 3]
+    said = [(e["t"], e["text"]) for e in d.json() if e["type"] == "say" and e["t"] >= 3]
     assert [s for s in said if s[1] in "54321"] == [(3.0, "5"), (4.0, "4"), (5.0, "3"), (6.0, "2"), (7.0, "1")]
     d.run_timers(until=8.0)
     assert d.session.state == "release"  # waits for the user
@@ -49,7 +60,7 @@ def test_shotgun_flow_and_countdown():
     d.say("fine")
     assert d.session.state == "squeeze"
     run_through(d)
-    assert d.session.end_reason == "completed" and d.session.log.sets_done == 2
+    assert d.session.end_reason == "completed" and d.session.sets_done == 2
 
 
 def test_pause_freezes_the_hold_and_resume_continues_it():
@@ -67,8 +78,8 @@ def test_pause_freezes_the_hold_and_resume_continues_it():
     assert d.session.state == "hold"
     d.run_timers(until=d.clock.t + 1e-9)
     assert d.session.state == "switch_sides"
-    assert d.session.log.holds[0].spent == pytest.approx(20.0)
-    assert d.session.log.pauses == 1
+    assert d.holds()[0].held == pytest.approx(20.0)
+    assert d.pauses() == 1
 
 
 def test_pause_and_resume_in_a_waiting_step():
@@ -100,7 +111,7 @@ def test_next_skips_a_hold_and_says_its_closing_line():
     d.say("next", at=4)
     assert d.session.state == "switch_sides"
     assert "Slowly bring your knee back to the centre." in d.lines()
-    assert d.session.log.holds[0].completed is False
+    assert d.holds()[0].completed is False
 
 
 def test_stop_ends_the_session():
@@ -108,7 +119,7 @@ def test_stop_ends_the_session():
     d.say("ready", at=1)
     d.say("stop", at=2)
     assert d.session.state == DONE and d.session.end_reason == "stopped"
-    assert d.events[-1] == {"t": 2.0, "type": "end", "reason": "stopped"}
+    assert d.json()[-1] == {"t": 2.0, "type": "end", "reason": "stopped"}
 
 
 @pytest.mark.parametrize("words, reason", [("stop", "stopped"), ("it hurts", "pain")])
@@ -117,7 +128,7 @@ def test_a_hold_cut_short_is_logged_with_the_time_held(words, reason):
     d.say("ready", at=1)  # the first side's hold starts
     d.say(words, at=3.5)
     assert d.session.end_reason == reason
-    assert [(h.state, h.spent, h.completed) for h in d.session.log.holds] == [("hold", pytest.approx(2.5), False)]
+    assert [(h.state, h.held, h.completed) for h in d.holds()] == [("hold", pytest.approx(2.5), False)]
     assert "Slowly bring your knee back to the centre." not in d.lines()  # nor does it say its closing line
 
 
@@ -126,7 +137,7 @@ def test_a_paused_hold_cut_short_is_logged_under_its_exercise():
     d.say("ready", at=1)
     d.say("pause", at=2)
     d.say("ouch", at=60)  # paused time does not count as holding
-    assert [(h.state, h.spent, h.completed) for h in d.session.log.holds] == [("squeeze", pytest.approx(1.0), False)]
+    assert [(h.state, h.held, h.completed) for h in d.holds()] == [("squeeze", pytest.approx(1.0), False)]
 
 
 def test_words_that_mean_nothing_here_are_ignored(caplog):
@@ -183,8 +194,12 @@ def test_pain_from_every_state_stops_at_once_with_the_matching_advice(rid, state
     d.session.hear(words)
     assert d.session.state == STOP_AND_ADVISE
     assert d.session.next_deadline() is None  # the hold's timer is gone
-    after = d.events[next(i for i, e in enumerate(d.events) if e["type"] == "heard" and e["text"] == words):]
+    events = d.json()
+    after = events[next(i for i, e in enumerate(events) if e["type"] == "heard" and e["text"] == words):]
     assert after[1] == {"t": t, "type": "state", "state": STOP_AND_ADVISE}
+    pain = [e for e in after if e["type"] == "pain"]
+    assert pain == [{"t": t, "type": "pain", "words": words, "advice": level,
+                     "state": d.session.current.state}]
     assert [e["text"] for e in after if e["type"] == "say"] == list(ADVICE[level])
     assert after[-1] == {"t": t, "type": "end", "reason": "pain"}
     d.session.hear("ready")
@@ -201,22 +216,7 @@ def test_pain_as_a_partial_result_acts_before_the_utterance_ends():
 
 
 def test_pain_interrupts_speech_and_wins_while_the_guide_talks():
-    class Talking:
-        """A speaker that is always mid-sentence."""
-
-        def __init__(self):
-            self.interrupts = 0
-
-        def say(self, text):
-            pass
-
-        def interrupt(self):
-            self.interrupts += 1
-
-        def busy(self, t):
-            return True
-
-    speaker = Talking()
+    speaker = FakeSpeaker(busy_always=True)
     d = drive(LIBRARY["shotgun"], speaker=speaker)
     d.say("ready")
     assert d.session.state == "setup"  # dropped: the guide was speaking
@@ -226,7 +226,7 @@ def test_pain_interrupts_speech_and_wins_while_the_guide_talks():
     assert d.session.state == PAUSED  # dropped
     d.say("ow")
     assert d.session.state == STOP_AND_ADVISE and speaker.interrupts == 2
-    heard = [(e["text"], e.get("ignored")) for e in d.events if e["type"] == "heard"]
+    heard = [(e["text"], e.get("ignored")) for e in d.json() if e["type"] == "heard"]
     assert heard == [("ready", "the guide was speaking"), ("pause", None), ("resume", "the guide was speaking"),
                      ("ow", None)]
 
@@ -235,22 +235,60 @@ def test_stop_and_advise_has_no_way_out_in_any_machine():
     for routine in LIBRARY.values():
         d = drive(routine)
         machine = d.session.machine
-        assert machine.get_triggers(STOP_AND_ADVISE) == ["pain"]
-        dests = {t.dest for e in machine.events.values() for t in e.transitions.get(STOP_AND_ADVISE, [])}
-        assert dests == {STOP_AND_ADVISE}
+        assert machine.get_triggers(STOP_AND_ADVISE) == []
+        sources = {source for event in machine.events.values() for source in event.transitions}
+        assert STOP_AND_ADVISE not in sources
+        assert {t.dest for t in machine.events["pain"].transitions[PAUSED]} == {STOP_AND_ADVISE}
+        assert set(machine.events["pain"].transitions) == {EXERCISING, PAUSED}
+
+
+def _run(events, routine="shotgun", speaker=None):
+    inbox: queue.Queue = queue.Queue()
+    for event in events:
+        inbox.put(event)
+    clock = VirtualClock()
+    out, publish = json_collector()
+    session = Session(LIBRARY[routine], clock, publish=publish, speaker=speaker)
+    run_session(session, clock, inbox)
+    return session, out
 
 
 def test_microphone_lost_mid_hold_pauses_and_carries_on_where_it_was():
-    events: queue.Queue = queue.Queue()
-    for event in (Heard(1.0, "ready"), DeviceChange(3.0, lost=True), DeviceChange(20.0, lost=False),
-                  InputEnded(60.0)):
-        events.put(event)
-    clock = VirtualClock()
-    out: list[dict] = []
-    session = Session(LIBRARY["shotgun"], clock, on_event=out.append)
-    run_session(session, clock, events)
+    speaker = FakeSpeaker()
+    _, out = _run([Heard(1.0, "ready"), DeviceLost(3.0), DeviceBack(20.0), InputEnded(60.0)], speaker=speaker)
     states = [(e["t"], e["state"]) for e in out if e["type"] == "state"]
     assert states[:4] == [(0.0, "setup"), (1.0, "squeeze"), (3.0, PAUSED), (20.0, "squeeze")]
     assert (23.0, "release") in states  # the 5 s squeeze had 3 s left when the microphone went
     said = [(e["t"], e["text"]) for e in out if e["type"] == "say"]
     assert (3.0, MIC_LOST) in said and (20.0, MIC_BACK) in said
+    # Not a pause the user asked for, and its announcement is not cut off.
+    assert [e for e in out if e["type"] == "pause"] == [{"t": 3.0, "type": "pause", "by": "microphone"}]
+    assert MIC_LOST in speaker.play() and MIC_LOST not in speaker.dropped
+
+
+def test_a_user_pause_still_cuts_the_speaker():
+    speaker = FakeSpeaker()
+    d = drive(LIBRARY["shotgun"], speaker=speaker)
+    d.say("ready", at=1)
+    d.say("pause", at=2)
+    assert "Squeeze your knees together against the towel, using your inner thighs." in speaker.dropped
+    assert d.pauses() == 1
+
+
+def test_the_rest_of_an_utterance_heard_before_the_session_is_dropped():
+    inbox: queue.Queue = queue.Queue()
+    for event in (Heard(0.5, "it hurts", utterance=4), Heard(1.0, "ready", utterance=5), InputEnded(2.0)):
+        inbox.put(event)
+    clock = VirtualClock()
+    out, publish = json_collector()
+    session = Session(LIBRARY["shotgun"], clock, publish=publish, heard_before=4)
+    run_session(session, clock, inbox)
+    assert [e["text"] for e in out if e["type"] == "heard"] == ["ready"]
+    assert session.end_reason == "script_ended" and session.last_utterance == 5
+
+
+def test_input_that_dies_ends_the_session_out_loud():
+    session, out = _run([Heard(1.0, "ready"), InputFailed(2.0, "typed input failed: boom")])
+    assert session.end_reason == "input_failed"
+    assert any(e["type"] == "say" and e["text"] == DEAF for e in out)
+    assert next(e for e in out if e["type"] == "hold")["completed"] is False

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import LIBRARY, cli
+from tests.conftest import LIBRARY, cli, json_collector
 from voiceguide.simulate import ScriptError, parse_script, script_events, simulate
 
 FULL_SHOTGUN = """\
@@ -22,8 +22,8 @@ FULL_SHOTGUN = """\
 
 
 def run(script: str, rid: str = "shotgun", **kw) -> list[dict]:
-    events: list[dict] = []
-    simulate(LIBRARY[rid], script_events(parse_script(script.splitlines())), on_event=events.append, **kw)
+    events, publish = json_collector()
+    simulate(LIBRARY[rid], script_events(parse_script(script.splitlines())), publish=publish, **kw)
     return events
 
 
@@ -33,12 +33,18 @@ def test_full_session_json_lines_in_time_order(tmp_path):
     result = cli("simulate", "shotgun", "--script", str(path), "--json", "--sets", "2")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[0] == {"t": 0.0, "type": "state", "state": "setup"}
+    assert events[0] == {"t": 0.0, "type": "start", "routine": "shotgun",
+                         "title": "Shotgun squeeze and push", "sets": 2}
+    assert events[1] == {"t": 0.0, "type": "state", "state": "setup"}
     assert all(isinstance(e["t"], float) for e in events)
     assert [e["t"] for e in events] == sorted(e["t"] for e in events)
     for e in events:
-        expected = {"state": {"t", "type", "state"}, "say": {"t", "type", "text"},
-                    "heard": {"t", "type", "text", "intent"}, "end": {"t", "type", "reason"}}[e["type"]]
+        expected = {"start": {"t", "type", "routine", "title", "sets"}, "state": {"t", "type", "state"},
+                    "say": {"t", "type", "text"}, "heard": {"t", "type", "text", "intent"},
+                    "hold_start": {"t", "type", "state", "seconds"},
+                    "hold": {"t", "type", "state", "planned", "held", "completed"},
+                    "set": {"t", "type", "number", "of"},
+                    "end": {"t", "type", "reason"}}[e["type"]]
         assert set(e) == expected
     assert {"t": 2.0, "type": "heard", "text": "ready", "intent": "ready"} in events
     assert {"t": 2.0, "type": "state", "state": "squeeze"} in events
@@ -53,7 +59,8 @@ def test_full_session_json_lines_in_time_order(tmp_path):
 def test_script_ended_while_waiting_for_the_user():
     events = run("2 ready\n")
     assert events[-1] == {"t": 7.0, "type": "end", "reason": "script_ended"}  # the squeeze ran out first
-    assert events[-2]["type"] == "say" and "belt" in " ".join(e.get("text", "") for e in events[-4:])
+    assert events[-2] == {"t": 7.0, "type": "state", "state": "done"}
+    assert events[-3]["type"] == "say" and "belt" in " ".join(e.get("text", "") for e in events[-5:])
 
 
 def test_pain_ends_with_reason_pain_and_the_rest_of_the_script_is_not_heard():

@@ -6,6 +6,8 @@ Every line restates ../shared/seed/lower-back-and-hip-routines.txt, section
 
 from __future__ import annotations
 
+from voiceguide.speech import Speaker
+
 ADVICE: dict[str, tuple[str, ...]] = {
     # Sharp, electric or stabbing pain: stop; the aim is ease, not discomfort; a joint that will
     # not release is likely muscular and is better served by heat, rest or gentle stretching.
@@ -35,3 +37,15 @@ ADVICE: dict[str, tuple[str, ...]] = {
 def advice_for(level: str) -> tuple[str, ...]:
     """The spoken advice for an advice level: 'stop', 'professional' or 'emergency'."""
     return ADVICE[level]
+
+
+def speak_advice(speaker: Speaker, level: str) -> tuple[str, ...]:
+    """The one place advice is given: cut whatever is being said and queue the advice; return its lines.
+
+    Nothing else comes first: reporting and history happen after, so no fault there can delay it.
+    """
+    lines = ADVICE[level]
+    speaker.interrupt()
+    for line in lines:
+        speaker.say(line)
+    return lines

@@ -20,10 +20,12 @@ from typing import Protocol
 import numpy as np
 import soxr
 
+from voiceguide.errors import VoiceguideError
+
 BLOCK_SECONDS = 0.1
 
 
-class AudioError(Exception):
+class AudioError(VoiceguideError):
     """Audio that cannot be opened or read, in words a user can act on."""
 
 

@@ -12,13 +12,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from voiceguide import __version__
+from voiceguide.engines import ENGINES, SPEECH_ENGINES
+from voiceguide.errors import UserError, VoiceguideError
+from voiceguide.events import OutputEvent
 from voiceguide.intents import IntentParser
-from voiceguide.routines import Routine, RoutineError, SettingError, Step, load_library, spoken_names
-from voiceguide.simulate import ScriptError, event_json, format_event, parse_script, script_events, simulate
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: reported in one line, exit status 2."""
+from voiceguide.routines import Routine, Step, load_library, spoken_names
+from voiceguide.simulate import event_json, format_event, parse_script, script_events, simulate
 
 
 def _library(args: argparse.Namespace) -> dict[str, Routine]:
@@ -121,10 +120,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     library = _library(args)
     routine = _routine(args, library)
-    render: Callable[[dict], str] = event_json if args.json else format_event
+    render: Callable[[OutputEvent], str | None] = event_json if args.json else format_event
+
+    def show(event: OutputEvent) -> None:
+        if (line := render(event)) is not None:
+            print(line)
+
     if args.audio:
-        events = _audio_events(args, library)
-        simulate(routine, events, on_event=lambda event: print(render(event)), sets=args.sets, hold=args.hold)
+        simulate(routine, _audio_events(args, library), publish=show, sets=args.sets, hold=args.hold)
         return 0
     if not args.script:
         raise UserError("give --script FILE or --audio FILE.wav")
@@ -136,21 +139,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UserError(f"cannot read the script {args.script}: {e.strerror or e}") from None
         script = parse_script(text.splitlines(), args.script)
-    simulate(routine, script_events(script), on_event=lambda event: print(render(event)),
-             sets=args.sets, hold=args.hold)
+    simulate(routine, script_events(script), publish=show, sets=args.sets, hold=args.hold)
     return 0
 
 
 def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list:
     from voiceguide.audio import WavSource
-    from voiceguide.live import choose_engine, make_recognizer
+    from voiceguide.engines import build_with_fallback, choose_engine
     from voiceguide.recognizers import heard_events
+    from voiceguide.vocabulary import grammar_phrases
 
-    if args.engine == "keyboard":
-        raise UserError("--audio needs a speech engine: vosk or sphinx")
     source = WavSource(args.audio)
     choice = choose_engine(args.engine, args.model)
-    recognizer = make_recognizer(choice, spoken_names(library), source.sample_rate)
+    if choice.engine == "keyboard":
+        raise UserError(f"--audio needs a speech engine, and none can run here: {choice.why}")
+    _, recognizer = build_with_fallback(choice, grammar_phrases(spoken_names(library)), source.sample_rate, _notify)
     return list(heard_events(source, recognizer))
 
 
@@ -173,54 +176,56 @@ def _settings(args: argparse.Namespace, library: dict[str, Routine]):
     return load_settings(library, {key: getattr(args, key, None) for key in CHECKS})
 
 
+def _notify(message: str) -> None:
+    print(f"voiceguide: {message}", file=sys.stderr, flush=True)
+
+
 def _live(args: argparse.Namespace, library: dict[str, Routine], settings):
+    import io
     import logging
 
     from voiceguide.display import Display
     from voiceguide.history import history_path
-    from voiceguide.live import Live
-    from voiceguide.speech import Speaker
+    from voiceguide.live import Live, LiveOptions
+    from voiceguide.speech import SpeakerThread
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="voiceguide: %(message)s")
-
-    def notify(message: str) -> None:
-        print(f"voiceguide: {message}", file=sys.stderr, flush=True)
-
-    speaker = Speaker(voice=settings.get("voice"), rate=settings.get("rate"), volume=settings.get("volume"),
-                      notify=notify)
+    speaker = SpeakerThread(voice=settings.get("voice"), rate=settings.get("rate"), volume=settings.get("volume"),
+                            notify=_notify)
     display = Display(quiet=args.quiet)
-    live = Live(library, settings.get("engine"), settings.get("device"), settings.get("model"), speaker,
-                display.event, notify, verbose=args.verbose, history=history_path(),
-                record=Path(args.record) if args.record else None, watch=display.watch)
-    display.engine = live.engine
+    typed = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if sys.stdin else io.StringIO()
+    options = LiveOptions(history=history_path(), record=Path(args.record) if args.record else None,
+                          verbose=args.verbose)
+    live = Live(library, settings, speaker, display, _notify, typed, options)
     return live, display
+
+
+def _run_live(live, display, work: Callable[[], str | None]) -> str | None:
+    """Start the live threads, do ``work``, and always release the devices and the display."""
+    try:
+        live.start()
+        display.engine = live.engine
+        return work()
+    finally:
+        display.close()
+        live.close()
 
 
 def cmd_start(args: argparse.Namespace) -> int:
     library = _library(args)
     routine = _routine(args, library)
-    settings = _settings(args, library)
-    sets = args.sets if args.sets is not None else settings.choice(routine, "sets")
-    hold = args.hold if args.hold is not None else settings.choice(routine, "hold")
-    routine.plan(sets, hold)  # refuse bad choices before anything starts
+    settings = _settings(args, library).with_choices(routine, sets=args.sets, hold=args.hold)
+    routine.plan(settings.choice(routine, "sets"), settings.choice(routine, "hold"))  # refuse bad choices first
     live, display = _live(args, library, settings)
-    try:
-        reason = live.run(routine, sets=sets, hold=hold)
-    finally:
-        display.close()
-        live.close()
+    reason = _run_live(live, display, lambda: live.run(routine))
     return 0 if reason in ("completed", "stopped", "pain") else 1
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
     library = _library(args)
     live, display = _live(args, library, _settings(args, library))
-    try:
-        live.listen()
-    finally:
-        display.close()
-        live.close()
+    _run_live(live, display, live.listen)
     return 0
 
 
@@ -229,7 +234,7 @@ def _device(text: str) -> int | str:
 
 
 def _add_live_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=("vosk", "sphinx", "keyboard"),
+    p.add_argument("--engine", choices=ENGINES,
                    help="speech recogniser (default: vosk if a model is found, else sphinx)")
     p.add_argument("--device", type=_device, metavar="N", help="input device number or name (python -m sounddevice)")
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
@@ -361,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
     p.add_argument("--script", metavar="FILE", help="the utterances, or - for standard input")
     p.add_argument("--audio", metavar="FILE.wav", help="a recording, heard through the speech recogniser instead")
-    p.add_argument("--engine", choices=("vosk", "sphinx"), help="recogniser for --audio (default: vosk if a model "
+    p.add_argument("--engine", choices=SPEECH_ENGINES, help="recogniser for --audio (default: vosk if a model "
                    "is found, else sphinx)")
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder, for --audio")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a transcript")
@@ -410,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "time, real-time factor, memory and idle CPU. Takes about 6 minutes on 2 cores.")
     p.add_argument("--out", default="bench-results", metavar="DIR",
                    help="where to write bench.json and bench.png (default: bench-results)")
-    p.add_argument("--engine", action="append", choices=("vosk", "sphinx"),
+    p.add_argument("--engine", action="append", choices=SPEECH_ENGINES,
                    help="measure only this engine (repeatable; default: every one available)")
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
     p.add_argument("--quick", action="store_true", help="a tiny corpus that only checks the bench runs")
@@ -427,16 +432,6 @@ def build_parser() -> argparse.ArgumentParser:
     return top
 
 
-def _runtime_errors() -> tuple[type[Exception], ...]:
-    from voiceguide.audio import AudioError
-    from voiceguide.bench import BenchError
-    from voiceguide.config import ConfigError
-    from voiceguide.models import ModelError
-    from voiceguide.recognizers import RecognizerError
-
-    return AudioError, BenchError, ConfigError, ModelError, RecognizerError
-
-
 class Terminated(Exception):
     """SIGTERM arrived."""
 
@@ -451,7 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)  # systemctl stop: release the devices, as for Ctrl-C
     try:
         return args.func(args)
-    except (UserError, RoutineError, ScriptError, SettingError, *_runtime_errors()) as e:
+    except VoiceguideError as e:
         print(f"voiceguide: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

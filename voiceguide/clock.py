@@ -9,35 +9,9 @@ from __future__ import annotations
 
 import queue
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Heard:
-    """Text from a recogniser (or keyboard) at time ``t``; ``partial`` if the utterance is not over."""
-
-    t: float
-    text: str
-    partial: bool = False
-
-
-@dataclass(frozen=True)
-class InputEnded:
-    """The input is used up (end of a script or recording, or end of typed input)."""
-
-    t: float
-
-
-@dataclass(frozen=True)
-class DeviceChange:
-    """The microphone was lost (``lost=True``) or came back."""
-
-    t: float
-    lost: bool
-
-
-InputEvent = Heard | InputEnded | DeviceChange
+from voiceguide.events import InputEnded, InputEvent
 
 
 class Clock(Protocol):

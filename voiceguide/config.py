@@ -18,6 +18,7 @@ The file is TOML in the user's config dir (``voiceguide config show`` prints whe
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -27,12 +28,12 @@ from typing import Any
 
 from platformdirs import user_config_dir
 
+from voiceguide.engines import ENGINES
+from voiceguide.errors import VoiceguideError
 from voiceguide.routines import Routine
 
-ENGINES = ("vosk", "sphinx", "keyboard")
 
-
-class ConfigError(Exception):
+class ConfigError(VoiceguideError):
     """A setting that is refused: names the key, the value and what is allowed."""
 
 
@@ -77,9 +78,14 @@ def config_path() -> Path:
     return Path(os.environ.get("VOICEGUIDE_CONFIG") or Path(user_config_dir("voiceguide")) / "config.toml")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """Effective settings, and where each came from (default, the file, an environment variable, a flag)."""
+    """Effective settings, built once and handed down as one object, with where each came from
+    (default, the file, an environment variable, a flag).
+
+    ``values``: engine, model, device, voice, rate, volume (absent: automatic). ``routines``: per routine
+    id, the chosen ``sets`` and ``hold`` where the seed text allows a choice.
+    """
 
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
@@ -90,8 +96,18 @@ class Settings:
         return self.values.get(key)
 
     def choice(self, routine: Routine, key: str) -> int | None:
-        """The configured number of sets or hold seconds for ``routine``, if any."""
+        """The chosen number of sets or hold seconds for ``routine``, if any."""
         return self.routines.get(routine.id, {}).get(key)
+
+    def with_choices(self, routine: Routine, **flags: int | None) -> Settings:
+        """These settings with ``--sets`` / ``--hold`` given on the command line for ``routine``."""
+        given = {key: value for key, value in flags.items() if value is not None}
+        if not given:
+            return self
+        routines = {**self.routines, routine.id: {**self.routines.get(routine.id, {}), **given}}
+        sources = {**self.routine_sources,
+                   routine.id: {**self.routine_sources.get(routine.id, {}), **{k: f"--{k}" for k in given}}}
+        return dataclasses.replace(self, routines=routines, routine_sources=sources)
 
 
 def _checked(key: str, value: Any, where: str) -> Any:
@@ -128,7 +144,9 @@ def _routine_choices(table: Any, library: Mapping[str, Routine], where: str) -> 
 def load_settings(library: Mapping[str, Routine], flags: Mapping[str, Any] | None = None,
                   path: Path | None = None) -> Settings:
     """Defaults < config file < environment (VOICEGUIDE_ENGINE, ...) < flags given (not None)."""
-    settings = Settings()
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    routines: dict[str, dict[str, int]] = {}
     path = path or config_path()
     if path.exists():
         where = str(path)
@@ -140,10 +158,9 @@ def load_settings(library: Mapping[str, Routine], flags: Mapping[str, Any] | Non
             raise ConfigError(f"cannot read {where}: {e.strerror or e}") from None
         for key, value in data.items():
             if key == "routines":
-                settings.routines = _routine_choices(value, library, where)
-                settings.routine_sources = {rid: dict.fromkeys(opts, where) for rid, opts in settings.routines.items()}
+                routines = _routine_choices(value, library, where)
             elif key in CHECKS:
-                settings.values[key], settings.sources[key] = _checked(key, value, where), where
+                values[key], sources[key] = _checked(key, value, where), where
             else:
                 raise ConfigError(f"{where}: unknown key {key!r}; known: {', '.join([*CHECKS, 'routines'])}")
     for key, var in ENV.items():
@@ -154,11 +171,12 @@ def load_settings(library: Mapping[str, Routine], flags: Mapping[str, Any] | Non
             elif key == "volume":
                 with contextlib.suppress(ValueError):
                     value = float(raw)
-            settings.values[key], settings.sources[key] = _checked(key, value, f"${var}"), f"${var}"
+            values[key], sources[key] = _checked(key, value, f"${var}"), f"${var}"
     for key, value in (flags or {}).items():
         if value is not None and key in CHECKS:
-            settings.values[key], settings.sources[key] = _checked(key, value, f"--{key}"), f"--{key}"
-    return settings
+            values[key], sources[key] = _checked(key, value, f"--{key}"), f"--{key}"
+    return Settings(values, sources, routines,
+                    {rid: dict.fromkeys(opts, str(path)) for rid, opts in routines.items()})
 
 
 def describe(settings: Settings, path: Path) -> list[str]:

@@ -78,26 +78,32 @@ def _speech_out() -> Check:
 
 
 def _sphinx() -> Check:
-    try:
-        from voiceguide.recognizers import SphinxRecognizer, grammar_phrases
-        from voiceguide.routines import builtin_routines, spoken_names
+    from voiceguide.engines import EngineChoice, build_recognizer
+    from voiceguide.recognizers import RecognizerError
+    from voiceguide.routines import builtin_routines, spoken_names
+    from voiceguide.vocabulary import grammar_phrases
 
-        recognizer = SphinxRecognizer(grammar_phrases(spoken_names(builtin_routines())))
-    except Exception as e:
-        return Check("embedded recogniser", "fail", f"pocketsphinx does not start ({e})", "pip install pocketsphinx")
+    try:
+        recognizer = build_recognizer(EngineChoice("sphinx"), grammar_phrases(spoken_names(builtin_routines())), 16000)
+    except RecognizerError as e:
+        return Check("embedded recogniser", "fail", str(e), "pip install pocketsphinx")
     return Check("embedded recogniser", "ok", f"pocketsphinx, {len(recognizer.phrases)} phrases in its grammar")
 
 
 def _vosk(model: str | None) -> Check:
+    from voiceguide.engines import EngineChoice, build_recognizer, vosk_problem
     from voiceguide.models import find_model
-    from voiceguide.recognizers import RecognizerError, VoskRecognizer
+    from voiceguide.recognizers import RecognizerError
 
     found = find_model(model)
     if found is None:
         return Check("vosk model", "warn", "none found; the embedded recogniser is used instead",
                      "voiceguide model download  (on a machine with internet, or --url for a local mirror)")
+    if problem := vosk_problem():
+        return Check("vosk model", "warn", f"{found} is installed, but {problem}; the embedded recogniser is "
+                     "used instead", "sudo apt install libatomic1  (or pip install vosk)")
     try:
-        VoskRecognizer(found, ["stop"], 16000)
+        build_recognizer(EngineChoice("vosk", found), ["stop"], 16000)
     except RecognizerError as e:
         return Check("vosk model", "fail", str(e), "voiceguide model download")
     return Check("vosk model", "ok", f"{found} loads")

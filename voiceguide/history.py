@@ -18,7 +18,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from voiceguide.session import Session
+from voiceguide.events import Ended, HoldEnded, OutputEvent, PainReported, Paused, SetDone, Started
 
 
 def history_path() -> Path:
@@ -27,39 +27,47 @@ def history_path() -> Path:
 
 
 class HistoryWriter:
-    """Appends the facts of one session as they happen."""
+    """Appends the facts of one session as they happen: subscribe it to the session's events.
 
-    def __init__(self, path: Path, routine: str, engine: str):
+    It never raises: a disk that is full, read-only or gone is reported once ("not saved: ...") and the
+    session goes on. A last line torn by an earlier crash is ended before the first new fact.
+    """
+
+    def __init__(self, path: Path, engine: str, report: Callable[[str], None]):
         self.path = path
+        self.engine = engine
+        self.report = report
         self.id = uuid.uuid4().hex[:12]
-        self.seen = {"holds": 0, "pain": 0, "pauses": 0}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._write("start", routine=routine, engine=engine)
+        self.failed = False
+        self.sets_done = 0
+
+    def __call__(self, event: OutputEvent) -> None:
+        if isinstance(event, Started):
+            self._write("start", routine=event.routine, engine=self.engine)
+        elif isinstance(event, SetDone):
+            self.sets_done += 1
+        elif isinstance(event, Ended):
+            self._write("end", reason=event.reason, sets_done=self.sets_done)
+        elif isinstance(event, HoldEnded | PainReported | Paused):
+            self._write(event.type, **{k: v for k, v in event.to_json().items() if k not in ("t", "type")})
 
     def _write(self, kind: str, **data: Any) -> None:
+        if self.failed:
+            return
         line = json.dumps({"session": self.id, "kind": kind, "at": round(time.time(), 3), **data})
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-    def update(self, session: Session) -> None:
-        """Write whatever the session log gained since the last call."""
-        log = session.log
-        for hold in log.holds[self.seen["holds"]:]:
-            self._write("hold", state=hold.state, planned=hold.duration, held=round(hold.spent, 1),
-                        completed=hold.completed)
-        for report in log.pain[self.seen["pain"]:]:
-            self._write("pain", words=report.text, advice=report.advice, state=report.state)
-        if log.pauses > self.seen["pauses"]:
-            self._write("pause", count=log.pauses)
-        self.seen = {"holds": len(log.holds), "pain": len(log.pain), "pauses": log.pauses}
-        if session.ended:
-            self._write("end", reason=session.end_reason, sets_done=log.sets_done)
-
-    def interrupted(self) -> None:
-        """The program was stopped (Ctrl-C, systemctl stop) in the middle of the session."""
-        self._write("end", reason="interrupted")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a+b") as f:
+                if f.tell() > 0:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":  # a line torn by a crash: end it, so this fact stands on its own
+                        f.write(b"\n")
+                f.write(line.encode("utf-8") + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            self.failed = True
+            self.report(f"history not saved: {e.strerror or e} ({self.path})")
 
 
 @dataclass
@@ -96,7 +104,7 @@ def read_sessions(path: Path, warn: Callable[[str], None]) -> list[SessionRecord
             record.holds += 1
             record.holds_done += bool(fact.get("completed"))
         elif kind == "pause":
-            record.pauses = fact.get("count", record.pauses + 1)
+            record.pauses += fact.get("by", "user") == "user"  # a lost microphone is not the user pausing
         elif kind == "pain":
             record.pain.append({"words": fact.get("words", ""), "advice": fact.get("advice", "")})
         elif kind == "end":

@@ -15,6 +15,38 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
+from voiceguide.vocabulary import (
+    CONTRACTIONS,
+    DISTRESS_PHRASES,
+    EMERGENCY_PHRASES,
+    EMERGENCY_WORDS,
+    FILLER,
+    HELP_PHRASES,
+    HELP_WORDS,
+    LEG_WORDS,
+    NEGATED_OK_IS_PAIN,
+    NEGATORS,
+    NERVE_PHRASES,
+    NERVE_WORDS,
+    NEXT_PHRASES,
+    NEXT_WORDS,
+    NUMBERS,
+    OK_PHRASES,
+    OK_WORDS,
+    PAIN_WORDS,
+    PAUSE_PHRASES,
+    PAUSE_WORDS,
+    READY_PHRASES,
+    READY_WORDS,
+    REPEAT_PHRASES,
+    REPEAT_WORDS,
+    RESUME_PHRASES,
+    RESUME_WORDS,
+    START_WORDS,
+    STOP_PHRASES,
+    STOP_WORDS,
+)
+
 INTENTS = ("start", "ready", "next", "pause", "resume", "repeat", "stop", "pain", "ok", "help", "unknown")
 ADVICE_LEVELS = ("stop", "professional", "emergency")  # in rising order of urgency
 # Intents acted on even while the guide is speaking; the guide's own lines must never parse as these.
@@ -32,68 +64,6 @@ class Intent:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
-
-
-# ------------------------------------------------------------ vocabulary
-
-CONTRACTIONS = {
-    "can't": "can not", "cant": "can not", "cannot": "can not", "won't": "will not", "wont": "will not",
-    "ain't": "is not", "aint": "is not", "i'm": "i am", "im": "i am", "it's": "it is", "that's": "that is",
-    "thats": "that is", "there's": "there is", "let's": "let us", "lets": "let us", "what's": "what is",
-    "i've": "i have", "ive": "i have",
-}
-N_T = ("do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "could", "would", "should")
-for _w in N_T:
-    CONTRACTIONS[f"{_w}n't"] = CONTRACTIONS[f"{_w}nt"] = f"{_w} not"
-NUMBERS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
-
-PAIN_WORDS = {
-    "ouch", "ow", "oww", "owww", "ouw", "argh", "aargh", "hurt", "hurts", "hurting", "pain", "pains",
-    "painful", "sore", "ache", "aches", "aching", "achy", "sharp", "stabbing", "stab", "electric",
-    "agony", "cramp", "cramps", "cramping", "burning", "burns", "stinging", "stings", "spasm", "spasms",
-    "twinge", "injured", "pulled", "tweaked", "bad", "worse", "terrible", "awful", "horrible", "wrong",
-    "unbearable", "excruciating",
-}
-NERVE_WORDS = {
-    "numb", "numbness", "tingling", "tingle", "tingles", "tingly", "needles", "weak", "weakness",
-    "sciatica", "radiating", "shooting",
-}
-EMERGENCY_WORDS = {
-    "bladder", "bowel", "bowels", "incontinent", "incontinence", "peed", "pee", "peeing", "pissed",
-    "soiled", "pooped", "poo", "poop", "pooed", "accident",
-}
-LEG_WORDS = {"leg", "legs", "calf", "calves", "foot", "feet", "toe", "toes", "shin", "shins"}
-OK_WORDS = {"ok", "okay", "fine", "good", "great", "alright", "comfortable", "better", "nice", "well"}
-NEGATED_OK_IS_PAIN = OK_WORDS | {"right"}
-NEGATORS = {"no", "not", "never", "without", "nothing", "none", "nor"}
-# Words that may stand between a negator and what it negates: "I do not feel any pain".
-FILLER = {"any", "much", "more", "real", "really", "feel", "feeling", "feels", "in", "a", "the", "bit", "of",
-          "too", "that", "so", "very", "at", "all", "longer", "have", "having", "got", "even", "or", "nor"}
-
-# Phrases: tuples of tokens. The first match in each table's order wins.
-NERVE_PHRASES = [("pins", "and", "needles"), ("can", "not", "feel"), ("gave", "way"), ("giving", "way"),
-                 ("gives", "way")]
-EMERGENCY_PHRASES = [("wet", "myself"), ("wet", "my"), ("wetting", "myself"), ("messed", "myself"),
-                     ("lost", "control")]
-DISTRESS_PHRASES = [("help", "me"), ("need", "help"), ("too", "much")]
-STOP_WORDS = {"stop", "stopping", "quit", "cancel", "exit", "enough"}
-STOP_PHRASES = [("end", "session"), ("end", "the", "session"), ("end", "it"), ("end", "this"),
-                ("end", "the", "routine"), ("that", "is", "it"), ("finish", "now")]
-PAUSE_WORDS = {"pause", "wait", "break"}
-PAUSE_PHRASES = [("hold", "on"), ("hang", "on"), ("one", "moment"), ("one", "second"), ("one", "sec"),
-                 ("a", "moment"), ("a", "second"), ("a", "sec"), ("a", "minute")]
-HELP_WORDS = {"help", "commands", "options"}
-HELP_PHRASES = [("what", "can", "i", "say"), ("what", "do", "i", "say")]
-START_WORDS = {"start", "begin", "do", "run", "try", "play"}
-RESUME_WORDS = {"resume", "continue", "unpause"}
-RESUME_PHRASES = [("carry", "on"), ("go", "on"), ("keep", "going"), ("am", "back")]
-REPEAT_WORDS = {"repeat", "again", "pardon", "what"}
-REPEAT_PHRASES = [("come", "again"), ("say", "that")]
-NEXT_WORDS = {"next", "skip"}
-NEXT_PHRASES = [("move", "on")]
-READY_WORDS = {"ready", "yes", "yeah", "yep", "go", "done", "set"}
-READY_PHRASES = [("let", "us", "go"), ("in", "position")]
-OK_PHRASES = [("all", "right"), ("not", "bad"), ("not", "too", "bad"), ("not", "that", "bad")]
 
 
 def tokenize(text: str) -> list[str]:
@@ -174,18 +144,6 @@ class IntentParser:
                 return rid
         return None
 
-    def vocabulary(self) -> list[str]:
-        """Every phrase the parser acts on, for building a recogniser grammar."""
-        phrases: set[str] = set()
-        for words in (PAIN_WORDS, NERVE_WORDS, EMERGENCY_WORDS, LEG_WORDS, OK_WORDS, STOP_WORDS, PAUSE_WORDS,
-                      HELP_WORDS, START_WORDS, RESUME_WORDS, REPEAT_WORDS, NEXT_WORDS, READY_WORDS):
-            phrases |= words
-        for table in (NERVE_PHRASES, EMERGENCY_PHRASES, DISTRESS_PHRASES, STOP_PHRASES, PAUSE_PHRASES,
-                      HELP_PHRASES, RESUME_PHRASES, REPEAT_PHRASES, NEXT_PHRASES, READY_PHRASES, OK_PHRASES):
-            phrases |= {" ".join(p) for p in table}
-        phrases |= {" ".join(name) for name, _ in self.names}
-        return sorted(phrases)
-
 
 def pain_level(tokens: list[str]) -> str | None:
     """The advice level of the pain in ``tokens``, or None if there is none."""
@@ -218,30 +176,3 @@ _DEFAULT = IntentParser()
 def parse(text: str) -> Intent:
     """Parse with no routine names known (start intents then carry no routine)."""
     return _DEFAULT.parse(text)
-
-
-# Whole utterances the recognisers listen for (a recogniser grammar is built from these, and the
-# start phrases for each routine name are added). Every one parses as its intent: see tests.
-PHRASEBOOK: dict[str, tuple[str, ...]] = {
-    "ready": ("ready", "i'm ready", "yes", "okay ready", "let's go", "done"),
-    "next": ("next", "skip", "skip it", "move on"),
-    "pause": ("pause", "wait", "hold on", "hang on", "one moment", "give me a second", "take a break"),
-    "resume": ("resume", "continue", "carry on", "keep going", "i'm back"),
-    "repeat": ("repeat", "say that again", "again", "pardon", "what"),
-    "stop": ("stop", "quit", "cancel", "that's enough", "end session", "stop the session"),
-    "ok": ("fine", "good", "okay", "all good", "feels good", "it's fine", "not bad", "no pain", "it doesn't hurt",
-           "better", "great", "comfortable"),
-    "help": ("help", "what can i say"),
-    "pain": (
-        "ouch", "ow", "it hurts", "that hurts", "that really hurts", "it really hurts", "my back hurts",
-        "my hip hurts", "pain", "it's painful", "that's painful", "sharp pain", "stabbing pain", "it's sore",
-        "it aches", "cramp", "i have a cramp", "not good", "it's not okay", "something's wrong", "help me",
-        "too much", "it's burning", "stop it hurts",
-        "my leg is tingling", "tingling", "pain down my leg", "pain down the leg", "it's going down my leg",
-        "shooting pain", "numb", "my leg is numb", "my foot is numb", "numbness", "pins and needles",
-        "my leg feels weak", "weakness", "i can't feel my leg", "sciatica",
-        "i wet myself", "i can't control my bladder", "bladder", "bowel", "i lost control of my bowels",
-        "i peed", "i had an accident",
-    ),
-}
-START_VERBS = ("start", "begin", "let's do", "do the", "start the")

@@ -1,120 +1,120 @@
-"""Live sessions: the microphone (or keyboard) on one thread, the speaker on another, the session in between.
+"""Live sessions: an input thread (microphone or keyboard) and the speaker thread at the edges, the session
+on the main thread in between, talking through one event queue.
 
-Input threads only put events on a queue; the session runs on the main thread with the real clock.
+Constructors open nothing and start nothing; :meth:`Live.start` does. ``start`` and ``listen`` run
+routines the same way (:meth:`Live.run`), with the same settings, and give pain advice from the same
+place (:func:`voiceguide.advice.speak_advice`).
 """
 
 from __future__ import annotations
 
+import itertools
 import queue
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from voiceguide.advice import advice_for
+from voiceguide.advice import speak_advice
 from voiceguide.audio import AudioError, MicrophoneSource, shield_from_signals
-from voiceguide.clock import DeviceChange, Heard, InputEnded, InputEvent, MonotonicClock
-from voiceguide.history import HistoryWriter
-from voiceguide.intents import IntentParser
-from voiceguide.models import find_model
-from voiceguide.recognizers import (
-    Recognizer,
-    RecognizerError,
-    SphinxRecognizer,
-    VoskRecognizer,
-    grammar_phrases,
-    heard_events,
+from voiceguide.clock import MonotonicClock
+from voiceguide.config import Settings
+from voiceguide.engines import EngineChoice, build_with_fallback, choose_engine
+from voiceguide.events import (
+    DeviceBack,
+    DeviceLost,
+    Ended,
+    Heard,
+    InputEnded,
+    InputEvent,
+    InputFailed,
+    PainReported,
+    Publisher,
+    Said,
+    Started,
+    Subscriber,
+    Understood,
 )
+from voiceguide.history import HistoryWriter
+from voiceguide.intents import ADVICE_LEVELS, IntentParser
+from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine, spoken_names
-from voiceguide.session import Event, Session, Speaker, run_session
+from voiceguide.session import Session, run_session
+from voiceguide.speech import Speaker
+from voiceguide.vocabulary import grammar_phrases
 
-ENGINES = ("vosk", "sphinx", "keyboard")
 LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
 LISTEN_AGAIN = "Say start, and the name of a routine, when you want another."
+NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise now. Please have a health "
+                 "professional check you first; once they have, you can start me again.")
 RETRY_SECONDS = 3.0
+BETWEEN_ROUTINES = "(between routines)"
 
 
-@dataclass
-class EngineChoice:
-    engine: str
-    model: Path | None
-    why: str
+class KeyboardInput:
+    """Typed lines become heard events, one utterance each; the end of input means stop.
+
+    Bytes that are not valid text are replaced, never fatal; if reading fails anyway, the session is told.
+    """
+
+    def __init__(self, events: queue.Queue[InputEvent], clock: MonotonicClock, stream: TextIO):
+        self.events, self.clock, self.stream = events, clock, stream
+        self.thread = threading.Thread(target=self._run, name="keyboard", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for number, line in enumerate(self.stream, start=1):
+                if line.strip():
+                    self.events.put(Heard(self.clock.now(), line.strip(), utterance=number))
+            self.events.put(Heard(self.clock.now(), "stop", utterance=0))
+            self.events.put(InputEnded(self.clock.now()))
+        except Exception as e:
+            self.events.put(InputFailed(self.clock.now(), f"typed input failed: {e}"))
 
 
-def choose_engine(requested: str | None, model: str | None) -> EngineChoice:
-    """--engine if given; else vosk when a model is found; else sphinx; else keyboard, saying why."""
-    if requested == "vosk" or (requested is None and model):
-        found = find_model(model)
-        if found is None:
-            raise RecognizerError("no Vosk model found. Install one with: voiceguide model download")
-        return EngineChoice("vosk", found, "")
-    if requested:
-        return EngineChoice(requested, None, "")
-    found = find_model(None)
-    if found:
-        return EngineChoice("vosk", found, "")
-    try:
-        import pocketsphinx  # noqa: F401
-    except ImportError:
-        return EngineChoice("keyboard", None, "no speech recogniser is installed (pip install pocketsphinx), "
-                                              "so type what you would say")
-    return EngineChoice("sphinx", None, "no Vosk model found, so the built-in recogniser is used; for better "
-                                        "recognition run: voiceguide model download")
-
-
-def make_recognizer(choice: EngineChoice, names: Mapping[str, Iterable[str]], sample_rate: int,
-                    verbose: bool = False) -> Recognizer:
-    phrases = grammar_phrases(names)
-    if choice.engine == "vosk":
-        assert choice.model is not None
-        return VoskRecognizer(choice.model, phrases, sample_rate, verbose=verbose)
-    return SphinxRecognizer(phrases)
-
-
-def keyboard_thread(events: queue.Queue[InputEvent], clock: MonotonicClock, stream: TextIO) -> threading.Thread:
-    """Typed lines become heard events; end of input means stop."""
-
-    def run() -> None:
-        for line in stream:
-            if line.strip():
-                events.put(Heard(clock.now(), line.strip()))
-        events.put(Heard(clock.now(), "stop"))
-        events.put(InputEnded(clock.now()))
-
-    thread = threading.Thread(target=run, name="keyboard", daemon=True)
-    thread.start()
-    return thread
-
-
-class MicrophoneThread:
-    """Listens until closed; if the microphone goes away, says so and retries every few seconds."""
+class MicrophoneInput:
+    """Listens from ``start()`` until ``close()``; if the microphone goes away, says so and retries every
+    few seconds. Any other failure is put on the queue as :class:`InputFailed`, so the guide is never deaf
+    without knowing it."""
 
     def __init__(self, events: queue.Queue[InputEvent], open_source: Callable[[], MicrophoneSource],
-                 recognizer: Recognizer, clock: MonotonicClock, first: MicrophoneSource):
+                 recognizer: Recognizer, clock: MonotonicClock):
         self.events, self.open_source, self.recognizer, self.clock = events, open_source, recognizer, clock
-        self.source: MicrophoneSource | None = first
+        self.source: MicrophoneSource | None = None
+        self.utterances: Iterator[int] = itertools.count(1)
         self.closing = False
         self.thread = threading.Thread(target=self._run, name="microphone", daemon=True)
+
+    def start(self, first: MicrophoneSource) -> None:
+        self.source = first
         self.thread.start()
 
     def _run(self) -> None:
         shield_from_signals()
+        try:
+            self._listen()
+        except Exception as e:
+            self.events.put(InputFailed(self.clock.now(), f"the recogniser failed: {e}"))
+
+    def _listen(self) -> None:
         while not self.closing:
             try:
                 if self.source is None:
                     self.source = self.open_source()
-                    self.events.put(DeviceChange(self.clock.now(), lost=False))
-                for heard in heard_events(self.source, self.recognizer):
+                    self.events.put(DeviceBack(self.clock.now()))
+                for heard in heard_events(self.source, self.recognizer, self.utterances):
                     self.events.put(heard)
                 return
             except AudioError:
                 if self.closing:
                     return
                 if self.source is not None:
-                    self.events.put(DeviceChange(self.clock.now(), lost=True))
+                    self.events.put(DeviceLost(self.clock.now()))
                 self.source = None
                 time.sleep(RETRY_SECONDS)
 
@@ -123,94 +123,149 @@ class MicrophoneThread:
         self.closing = True
         if self.source is not None:
             self.source.close()
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How a live run is wired, beyond the user's settings."""
+
+    history: Path | None = None  # where session facts are appended; None keeps no history
+    record: Path | None = None  # save what the microphone hears here (only when asked)
+    verbose: bool = False
 
 
 class Live:
-    """Everything a live session needs: the event queue fed by the input thread, the clock, the speaker."""
+    """Everything a live session needs: settings, the event queue fed by the input thread, the clock, the
+    speaker, and the subscribers (display, history) that every session's events go to."""
 
-    def __init__(self, library: dict[str, Routine], engine: str | None, device: int | str | None,
-                 model: str | None, speaker: Speaker, print_event: Callable[[Event], None],
-                 notify: Callable[[str], None], verbose: bool = False, stdin: TextIO = sys.stdin,
-                 history: Path | None = None, record: Path | None = None,
-                 watch: Callable[[Session | None], None] = lambda session: None):
-        self.library = library
-        self.history = history
-        self.watch = watch
+    def __init__(self, library: dict[str, Routine], settings: Settings, speaker: Speaker, show: Subscriber,
+                 notify: Callable[[str], None], stdin: TextIO, options: LiveOptions = LiveOptions()):
+        self.library, self.settings, self.speaker, self.show = library, settings, speaker, show
+        self.notify, self.stdin, self.options = notify, stdin, options
         self.clock = MonotonicClock()
         self.events: queue.Queue[InputEvent] = queue.Queue()
-        self.speaker = speaker
-        self.print_event = print_event
         self.parser = IntentParser(spoken_names(library))
-        self.microphone: MicrophoneThread | None = None
-        choice = choose_engine(engine, model)
+        self.microphone: MicrophoneInput | None = None
+        self.engine = "keyboard"
+        self.heard_up_to = 0  # utterances already acted on: what is still queued of them is dropped
+        self.worst_advice: str | None = None
+
+    def start(self) -> None:
+        """Choose the engine, open the microphone (or the keyboard), and start the input and speaker threads."""
+        choice = choose_engine(self.settings.get("engine"), self.settings.get("model"))
         if choice.why:
-            notify(choice.why)
+            self.notify(choice.why)
         if choice.engine != "keyboard":
-            try:
-                mic = MicrophoneSource(device)
-            except AudioError as e:
-                notify(f"{e} Using the keyboard instead: type what you would say.")
-                choice = EngineChoice("keyboard", None, "")
-            else:
-                recognizer = make_recognizer(choice, spoken_names(library), mic.sample_rate, verbose)
-                def opened(source: MicrophoneSource) -> MicrophoneSource:
-                    return source.recording_to(record) if record else source
-
-                self.microphone = MicrophoneThread(self.events, lambda: opened(MicrophoneSource(device)),
-                                                   recognizer, self.clock, opened(mic))
-                notify(f"Listening with {choice.engine} on '{mic.name}'.")
+            choice = self._start_microphone(choice)
         if choice.engine == "keyboard":
-            keyboard_thread(self.events, self.clock, stdin)
+            KeyboardInput(self.events, self.clock, self.stdin).start()
         self.engine = choice.engine
+        self.speaker.start()
 
-    def run(self, routine: Routine, sets: int | None = None, hold: int | None = None) -> str:
-        """One guided session; returns how it ended."""
-        writer = HistoryWriter(self.history, routine.id, self.engine) if self.history else None
+    def _start_microphone(self, choice: EngineChoice) -> EngineChoice:
+        device = self.settings.get("device")
+        try:
+            mic = MicrophoneSource(device)
+        except AudioError as e:
+            self.notify(f"{e} Using the keyboard instead: type what you would say.")
+            return EngineChoice("keyboard")
+        choice, recognizer = build_with_fallback(choice, grammar_phrases(spoken_names(self.library)),
+                                                 mic.sample_rate, self.notify, self.options.verbose)
+        record = self.options.record
 
-        def on_event(event: Event) -> None:
-            if writer:  # on disk first, then on screen
-                writer.update(session)
-            self.print_event(event)
+        def opened(source: MicrophoneSource) -> MicrophoneSource:
+            return source.recording_to(record) if record else source
 
-        session = Session(routine, self.clock, speaker=self.speaker, on_event=on_event, parser=self.parser,
-                          sets=sets, hold=hold)
-        self.watch(session)
+        self.microphone = MicrophoneInput(self.events, lambda: opened(MicrophoneSource(device)), recognizer,
+                                          self.clock)
+        self.microphone.start(opened(mic))
+        self.notify(f"Listening with {choice.engine} on '{mic.name}'.")
+        return choice
+
+    def _publisher(self) -> Publisher:
+        publish = Publisher(report=self.notify)
+        if self.options.history is not None:
+            publish.subscribe(HistoryWriter(self.options.history, self.engine, self.notify))
+        publish.subscribe(self.show)
+        return publish
+
+    def run(self, routine: Routine) -> str:
+        """One guided session, with the sets and hold the settings choose; returns how it ended."""
+        session = Session(routine, self.clock, publish=self._publisher(), speaker=self.speaker, parser=self.parser,
+                          sets=self.settings.choice(routine, "sets"), hold=self.settings.choice(routine, "hold"),
+                          heard_before=self.heard_up_to)
         try:
             reason = run_session(session, self.clock, self.events)
+        except BaseException:
+            self._last_words(session)
+            raise
         finally:
-            if writer and not session.ended:
-                writer.interrupted()
-            self.watch(None)
-        self.speaker.wait_until_done()
+            self.heard_up_to = max(self.heard_up_to, session.last_utterance)
+        self._note_advice(session)
+        self.wait_until_quiet()
         return reason
+
+    def _last_words(self, session: Session) -> None:
+        """Interrupted (a signal): act on any pain already heard but not yet handled, then record the end."""
+        while not session.ended:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(event, Heard) and self.parser.parse(event.text).intent == "pain":
+                session.handle(event)
+        if not session.ended:
+            session.interrupt()
+        self._note_advice(session)
+
+    def _note_advice(self, session: Session) -> None:
+        if session.advice_level is not None:
+            self.worst_advice = _worse(self.worst_advice, session.advice_level)
 
     def listen(self) -> None:
         """Wait for "start <routine>", run it, and wait again, until the input ends."""
         self._say(LISTEN_GREETING)
         while True:
             event = self.events.get()
-            if isinstance(event, InputEnded):
+            if isinstance(event, InputEnded | InputFailed):
                 return
-            if not isinstance(event, Heard):
+            if not isinstance(event, Heard) or (event.utterance and event.utterance <= self.heard_up_to):
                 continue
             intent = self.parser.parse(event.text)
             if event.partial and intent.intent != "pain":
                 continue
-            self.print_event({"t": event.t, "type": "heard", "text": event.text, "intent": intent.intent})
+            self.heard_up_to = max(self.heard_up_to, event.utterance)
+            self.show(Understood(self.clock.now(), event.text, intent.intent))
             if intent.intent == "pain":
-                self.speaker.interrupt()
-                for line in advice_for(intent.advice or "stop"):
-                    self._say(line)
+                self._pain_between_routines(event.text, intent.advice or "stop")
             elif intent.intent == "stop":
                 self.speaker.interrupt()
                 self._say("Okay. I'm here when you need me.")
+            elif intent.intent == "start" and intent.routine and self.worst_advice in ("professional", "emergency"):
+                self._say(NO_MORE_TODAY)
             elif intent.intent == "start" and intent.routine:
                 self.run(self.library[intent.routine])
-                self._say(LISTEN_AGAIN)
+                self._say(NO_MORE_TODAY if self.worst_advice in ("professional", "emergency") else LISTEN_AGAIN)
             elif intent.intent in ("start", "help"):
                 routines = ", ".join(r.title for r in self.library.values())
                 self._say(f"Say start, and one of: {routines}.")
+
+    def _pain_between_routines(self, words: str, level: str) -> None:
+        """Pain with no routine running: the same advice, first; then shown and kept in the history."""
+        lines = speak_advice(self.speaker, level)
+        self.worst_advice = _worse(self.worst_advice, level)
+        now = self.clock.now()
+        publish = self._publisher()
+        publish(Started(now, BETWEEN_ROUTINES, "", 0))
+        publish(PainReported(now, words, level, "listening"))
+        for line in lines:
+            publish(Said(now, line))
+        publish(Ended(now, "pain"))
+
+    def wait_until_quiet(self) -> None:
+        self.speaker.wait_until_done()
 
     def close(self) -> None:
         """Release the microphone and the speaker."""
@@ -220,4 +275,9 @@ class Live:
 
     def _say(self, text: str) -> None:
         self.speaker.say(text)
-        self.print_event({"t": round(self.clock.now(), 3), "type": "say", "text": text})
+        self.show(Said(self.clock.now(), text))
+
+
+def _worse(a: str | None, b: str) -> str:
+    return b if a is None or ADVICE_LEVELS.index(b) > ADVICE_LEVELS.index(a) else a
+

@@ -20,10 +20,11 @@ from pathlib import Path, PurePosixPath
 
 from platformdirs import user_data_dir
 
+from voiceguide.errors import VoiceguideError
 from voiceguide.recognizers import RecognizerError, check_model_dir
 
 
-class ModelError(Exception):
+class ModelError(VoiceguideError):
     """A model that could not be fetched or installed, and why."""
 
 

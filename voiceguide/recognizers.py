@@ -8,21 +8,22 @@ Both report partial text while an utterance is going on, so a pain word acts bef
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from voiceguide.audio import AudioSource, Resampler
-from voiceguide.clock import Heard
-from voiceguide.intents import PHRASEBOOK, START_VERBS
+from voiceguide.errors import VoiceguideError
+from voiceguide.events import Heard
 
 log = logging.getLogger(__name__)
 
 
-class RecognizerError(Exception):
+class RecognizerError(VoiceguideError):
     """A recogniser that cannot start, in words a user can act on."""
 
 
@@ -49,16 +50,6 @@ class Recognizer(Protocol):
         ...
 
 
-def grammar_phrases(routine_names: Mapping[str, Iterable[str]]) -> list[str]:
-    """Every phrase a recogniser listens for: the phrasebook, plus ways to start each routine."""
-    phrases = {p for group in PHRASEBOOK.values() for p in group}
-    for name in (n for names in routine_names.values() for n in names):
-        name = name.lower().replace("-", " ")
-        phrases.add(name)
-        phrases.update(f"{verb} {name}" for verb in START_VERBS)
-    return sorted(phrases)
-
-
 # Speech ends when 90 % of the last 0.2 s is silence. The bench: 0.3 s made the median reaction to pain
 # 426 ms, 0.2 s 336 ms, with slightly fewer false stops (10.3 % against 10.9 %).
 ENDPOINTER_WINDOW, ENDPOINTER_RATIO = 0.2, 0.9
@@ -78,7 +69,10 @@ class SphinxRecognizer:
     sample_rate = 16000
 
     def __init__(self, phrases: Iterable[str]):
-        from pocketsphinx import Config, Decoder
+        try:
+            from pocketsphinx import Config, Decoder
+        except (ImportError, OSError) as e:
+            raise RecognizerError(f"pocketsphinx cannot load ({e}); pip install pocketsphinx") from None
 
         config = Config(samprate=self.sample_rate, loglevel="FATAL")
         config["lm"] = None
@@ -182,7 +176,11 @@ class VoskRecognizer:
     name = "vosk"
 
     def __init__(self, model_path: str | Path, phrases: Iterable[str], sample_rate: int, verbose: bool = False):
-        import vosk
+        try:
+            import vosk
+        except (ImportError, OSError) as e:  # on arm64 the wheel needs libatomic.so.1 from the system
+            raise RecognizerError(f"the vosk library cannot load ({e}); on Debian or Raspberry Pi OS: "
+                                  "sudo apt install libatomic1") from None
 
         vosk.SetLogLevel(0 if verbose else -3)  # -1 does not silence the C library
         check_model_dir(Path(model_path))
@@ -257,13 +255,23 @@ def check_model_dir(path: Path) -> None:
                               f"{fix}")
 
 
-def heard_events(source: AudioSource, recognizer: Recognizer) -> Iterator[Heard]:
-    """Run audio through a recogniser: each result stamped with the time of the block that produced it."""
+def heard_events(source: AudioSource, recognizer: Recognizer,
+                 utterances: Iterator[int] | None = None) -> Iterator[Heard]:
+    """Run audio through a recogniser: each result stamped with the time of the block that produced it,
+    and numbered by utterance (from ``utterances``, so numbering can go on across a reconnected microphone)."""
+    numbers = utterances or itertools.count(1)
+    utterance = next(numbers)
     convert = Resampler(source.sample_rate, recognizer.sample_rate)
     t = 0.0
+
+    def stamped(results: list[Result]) -> Iterator[Heard]:
+        nonlocal utterance
+        for result in results:
+            yield Heard(t, result.text, result.partial, utterance)
+            if not result.partial:
+                utterance = next(numbers)
+
     for block in source.blocks():
         t = block.t
-        for result in recognizer.accept(convert(block.pcm)):
-            yield Heard(t, result.text, result.partial)
-    for result in recognizer.accept(convert(b"", last=True)) + recognizer.flush():
-        yield Heard(t, result.text, result.partial)
+        yield from stamped(recognizer.accept(convert(block.pcm)))
+    yield from stamped(recognizer.accept(convert(b"", last=True)) + recognizer.flush())

@@ -1,28 +1,53 @@
-"""The session state machine: one `transitions` machine per routine, driven by a clock and heard text.
+"""One guided session: a routine's plan walked step by step, on a clock passed in, by what is heard.
 
-Timed holds are driven by the clock passed in, never by ``threading.Timer``: the driver asks
+How to read it: :meth:`Session.handle` takes one input event; :meth:`Session.hear` turns words into an
+intent and :meth:`Session._act` picks the one method that handles it. Pain goes straight to
+:meth:`Session._stop_for_pain`: the speaker is cut, the advice queued, and only then is anything
+reported. Holds run on the clock given, never on timer threads: the driver asks
 :meth:`Session.next_deadline`, waits on its event queue until then, and calls :meth:`Session.tick`.
-A pain intent, from any state, goes to ``stop_and_advise``, which has no way out.
+
+The session's mode lives in one ``transitions`` machine (exercising, paused, stop_and_advise, done),
+built per session, whose graph is the safety rule: ``stop_and_advise`` has no transition out. Which
+step of the plan is current lives only in ``step_index``.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
 
 from transitions import Machine
 
-from voiceguide.advice import advice_for
-from voiceguide.clock import Clock, DeviceChange, InputEnded, InputEvent
-from voiceguide.intents import ADVICE_LEVELS, GUARDED_INTENTS, Intent, IntentParser
+from voiceguide.advice import speak_advice
+from voiceguide.clock import Clock
+from voiceguide.events import (
+    DeviceBack,
+    DeviceLost,
+    Ended,
+    Heard,
+    HoldEnded,
+    HoldStarted,
+    InputEnded,
+    InputEvent,
+    InputFailed,
+    PainReported,
+    Paused,
+    Resumed,
+    Said,
+    SetDone,
+    Started,
+    StateEntered,
+    Subscriber,
+    Understood,
+)
+from voiceguide.intents import GUARDED_INTENTS, Intent, IntentParser
 from voiceguide.routines import PlannedStep, Routine
+from voiceguide.speech import SilentSpeaker, Speaker
 
 log = logging.getLogger(__name__)
 
-PAUSED, STOP_AND_ADVISE, DONE = "paused", "stop_and_advise", "done"
+EXERCISING, PAUSED, STOP_AND_ADVISE, DONE = "exercising", "paused", "stop_and_advise", "done"
 
 # Fixed lines the guide can say. None may parse as pain, stop or pause (see tests/test_self_hearing.py).
 OPENING = "I'm listening the whole time, so tell me straight away how you feel if anything changes."
@@ -33,34 +58,10 @@ HOLD_CHECK_IN = "How is that feeling?"
 ACK = "Good."
 MIC_LOST = "I can't hear you: the microphone is gone. I've paused, and I'll carry on when it's back."
 MIC_BACK = "The microphone is back."
+DEAF = "I can't hear you any more, so I'm ending the session here. Slowly ease out of the position and rest."
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
              "To take a breather or finish early, just tell me. I'm listening for how you feel the whole time.")
-FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK)
-
-Event = dict[str, Any]
-
-
-class Speaker(Protocol):
-    """Where spoken lines go. ``busy(t)`` says whether the guide was talking at time ``t``."""
-
-    def say(self, text: str) -> None: ...
-
-    def interrupt(self) -> None: ...
-
-    def busy(self, t: float) -> bool: ...
-
-
-class SilentSpeaker:
-    """A speaker that takes no time and is never busy: for simulation."""
-
-    def say(self, text: str) -> None:
-        pass
-
-    def interrupt(self) -> None:
-        pass
-
-    def busy(self, t: float) -> bool:
-        return False
+FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF)
 
 
 @dataclass
@@ -78,39 +79,11 @@ class Hold:
         return self.since + (self.marks[0][0] - self.elapsed)
 
     def spent(self, now: float) -> float:
-        return self.elapsed + (now - self.since if self.since is not None else 0.0)
+        return min(self.duration, self.elapsed + (now - self.since if self.since is not None else 0.0))
 
     def freeze(self, now: float) -> None:
         self.elapsed = self.spent(now)
         self.since = None
-
-
-@dataclass
-class HoldRecord:
-    """How a timed step went: its planned duration and the time actually spent in it."""
-
-    state: str
-    duration: float
-    spent: float
-    completed: bool
-
-
-@dataclass
-class PainReport:
-    t: float
-    text: str
-    advice: str
-    state: str
-
-
-@dataclass
-class SessionLog:
-    """What happened, for tests, history and the live display."""
-
-    holds: list[HoldRecord] = field(default_factory=list)
-    pain: list[PainReport] = field(default_factory=list)
-    pauses: int = 0
-    sets_done: int = 0
 
 
 def _marks(p: PlannedStep) -> list[tuple[float, str | None]]:
@@ -126,68 +99,95 @@ def _marks(p: PlannedStep) -> list[tuple[float, str | None]]:
     return sorted(marks, key=lambda m: m[0])
 
 
+def mode_machine() -> Machine:
+    """The session's modes and the only ways between them. Nothing leaves stop_and_advise."""
+    machine = Machine(states=[EXERCISING, PAUSED, STOP_AND_ADVISE, DONE], initial=EXERCISING,
+                      auto_transitions=False)
+    machine.add_transition("pause", EXERCISING, PAUSED)
+    machine.add_transition("resume", PAUSED, EXERCISING)
+    machine.add_transition("finish", EXERCISING, DONE)
+    machine.add_transition("stop", [EXERCISING, PAUSED], DONE)
+    machine.add_transition("pain", [EXERCISING, PAUSED], STOP_AND_ADVISE)
+    return machine
+
+
 class Session:
-    """One guided run of a routine.
+    """One guided run of a routine; everything it does goes to ``publish`` as typed events."""
 
-    Events go to ``on_event`` as dicts: ``state``, ``say``, ``heard`` and, last, ``end``.
-    """
-
-    def __init__(self, routine: Routine, clock: Clock, *, speaker: Speaker | None = None,
-                 on_event: Callable[[Event], None] | None = None, parser: IntentParser | None = None,
-                 sets: int | None = None, hold: int | None = None):
+    def __init__(self, routine: Routine, clock: Clock, *, publish: Subscriber, speaker: Speaker | None = None,
+                 parser: IntentParser | None = None, sets: int | None = None, hold: int | None = None,
+                 heard_before: int = 0):
         self.routine = routine
         self.plan = routine.plan(sets, hold)
         self.clock = clock
+        self.publish = publish
         self.speaker = speaker or SilentSpeaker()
-        self.on_event = on_event or (lambda event: None)
         self.parser = parser or IntentParser({routine.id: routine.names})
-        self.log = SessionLog()
-        self.cursor = 0
-        self.end_reason: str | None = None
-        self.advice_level: str | None = None
+        self.machine = mode_machine()
+        self.step_index = 0
         self.hold: Hold | None = None
         self.check_in_open = False
-        self.paused_from: str | None = None
-        self._resuming = False
-        self._stopping = False
-        self._paused_for_device = False
-        self.exercise_states = routine.states()
-        self.state: str = self.plan[0].state
-        self.machine = Machine(model=self, states=[*self.exercise_states, PAUSED, STOP_AND_ADVISE, DONE],
-                               initial=self.plan[0].state, auto_transitions=False,
-                               after_state_change="_entered")
-        last = len(self.plan) - 1
-        for i, here in enumerate(self.plan):
-            dest = self.plan[i + 1].state if i < last else DONE
-            self.machine.add_transition("advance", here.state, dest,
-                                        conditions=[lambda i=i: self.cursor == i], before="_step_forward")
-        self.machine.add_transition("pause", self.exercise_states, PAUSED)
-        for state in self.exercise_states:
-            self.machine.add_transition("resume", PAUSED, state, conditions=[lambda s=state: self.paused_from == s])
-        self.machine.add_transition("stop", [*self.exercise_states, PAUSED], DONE)
-        self.machine.add_transition("pain", "*", STOP_AND_ADVISE)
+        self.paused_by: str | None = None  # "user" or "microphone" while paused
+        self.sets_done = 0
+        self.heard_before = heard_before  # utterances acted on before this session: their results are not for it
+        self.last_utterance = heard_before  # the newest utterance this session has heard (see Heard.utterance)
+        self.advice_level: str | None = None
+        self.end_reason: str | None = None
 
-    # ------------------------------------------------------------ driving
+    # ------------------------------------------------------------ what others may ask
+
+    @property
+    def mode(self) -> str:
+        return self.machine.state
+
+    @property
+    def state(self) -> str:
+        """The current step's name while exercising; otherwise the mode."""
+        return self.current.state if self.mode == EXERCISING else self.mode
+
+    @property
+    def current(self) -> PlannedStep:
+        return self.plan[self.step_index]
 
     @property
     def ended(self) -> bool:
         return self.end_reason is not None
 
-    @property
-    def current(self) -> PlannedStep:
-        return self.plan[min(self.cursor, len(self.plan) - 1)]
-
-    def begin(self) -> None:
-        """Enter the first state and speak its lines."""
-        self._emit("state", state=self.state)
-        self._say(f"{self.routine.title}.")
-        self._say(OPENING)
-        self._start_step()
-        self.tick()
-
     def next_deadline(self) -> float | None:
         """When the session next needs the clock, or None while it waits for the user."""
         return None if self.ended or self.hold is None else self.hold.deadline()
+
+    # ------------------------------------------------------------ driving
+
+    def begin(self) -> None:
+        """Enter the first step and speak its lines."""
+        self.publish(Started(self.clock.now(), self.routine.id, self.routine.title, self.plan[-1].set_number))
+        self.publish(StateEntered(self.clock.now(), self.state))
+        self._say(f"{self.routine.title}.")
+        self._say(OPENING)
+        self._open_step()
+        self.tick()
+
+    def handle(self, event: InputEvent) -> None:
+        """Act on one input event."""
+        if isinstance(event, Heard) and event.utterance and event.utterance <= self.heard_before:
+            return  # the rest of an utterance already acted on, before this session began
+        if isinstance(event, Heard):
+            self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance)
+        elif isinstance(event, DeviceLost):
+            self._microphone_lost()
+        elif isinstance(event, DeviceBack):
+            self._microphone_back()
+        elif isinstance(event, InputFailed):
+            self._deaf(event.reason)
+        elif isinstance(event, InputEnded) and not self.ended:
+            self._end_early("script_ended", line=None)
+        self.tick()
+
+    def interrupt(self) -> None:
+        """The program is being stopped (a signal): end here, so the history says how it ended."""
+        if not self.ended:
+            self._end_early("interrupted", line=None)
 
     def tick(self) -> None:
         """Do whatever is due at the clock's current time: countdown lines, ends of holds."""
@@ -197,46 +197,26 @@ class Session:
             if deadline is None or deadline > now:
                 return
             _, line = self.hold.marks.pop(0)
-            if line is not None:
+            if line is None:
+                self._close_hold(completed=True)
+                self._say_all(self.current.step.end_say)
+                self._advance()
+            else:
                 self._say(line)
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN
-                continue
-            self._finish_hold(completed=True)
-            self._advance()
 
-    def end_of_input(self) -> None:
-        """The script or recording is used up while the session waits for the user."""
-        if not self.ended:
-            self._end("script_ended")
-
-    def device_changed(self, lost: bool) -> None:
-        """The microphone went away (pause and say so) or came back (carry on where it was)."""
-        if self.ended:
-            return
-        if lost:
-            self._say(MIC_LOST)
-            if self.state != PAUSED:
-                self._act(Intent("", "pause"))
-            self._paused_for_device = True
-        else:
-            self._say(MIC_BACK)
-            if self._paused_for_device and self.state == PAUSED:
-                self._act(Intent("", "resume"))
-            self._paused_for_device = False
-        self.tick()
-
-    def hear(self, text: str, *, partial: bool = False, at: float | None = None) -> Intent:
+    def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0) -> Intent:
         """Act on something the user said; partial text is only acted on for pain."""
+        self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
         if self.ended or (partial and intent.intent != "pain"):
             return intent
         t = self.clock.now() if at is None else at
         if intent.intent not in GUARDED_INTENTS and self.speaker.busy(t):
-            self._emit("heard", text=text, intent=intent.intent, ignored="the guide was speaking")
+            self.publish(Understood(self.clock.now(), text, intent.intent, ignored="the guide was speaking"))
             return intent
-        self._emit("heard", text=text, intent=intent.intent)
-        handled = self._act(intent)
-        if not handled:
+        self.publish(Understood(self.clock.now(), text, intent.intent))
+        if not self._act(intent):
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)
         self.tick()
         return intent
@@ -244,35 +224,33 @@ class Session:
     # ------------------------------------------------------------ intents
 
     def _act(self, intent: Intent) -> bool:
-        kind, state = intent.intent, self.state
+        """Carry out an intent; False if it means nothing in the current state."""
+        kind = intent.intent
         if kind == "pain":
-            self._pain(intent)
+            self._stop_for_pain(intent)
         elif kind == "stop":
-            self._interrupt()
-            self._record_hold(completed=False)
-            self._stopping = True
-            self.trigger("stop")
+            self.speaker.interrupt()
+            self._end_early("stopped", line=STOPPED_LINE)
         elif kind == "help":
             self._say(HELP_LINE)
-        elif state == PAUSED:
-            if kind not in ("resume", "ready", "repeat"):
-                return False
-            if kind == "repeat":
-                self._say(PAUSED_LINE)
-            else:
-                self._resuming = True
-                self.trigger("resume")
+        elif self.mode == PAUSED:
+            return self._act_while_paused(kind)
         elif kind == "pause":
-            self._interrupt()
-            if self.hold is not None:
-                self.hold.freeze(self.clock.now())
-            self.paused_from = state
-            self.log.pauses += 1
-            self.trigger("pause")
+            self.speaker.interrupt()
+            self._pause(by="user")
         elif kind == "repeat":
             self._say_all(self.current.opening_lines())
         else:
             return self._move_on(kind)
+        return True
+
+    def _act_while_paused(self, kind: str) -> bool:
+        if kind == "repeat":
+            self._say(PAUSED_LINE)
+        elif kind in ("resume", "ready"):
+            self._resume()
+        else:
+            return False
         return True
 
     def _move_on(self, kind: str) -> bool:
@@ -285,7 +263,8 @@ class Session:
                 return True
             if kind != "next":
                 return False
-            self._finish_hold(completed=False)
+            self._close_hold(completed=False)
+            self._say_all(self.current.step.end_say)
         elif kind in ("ready", "next") or (step_kind == "check_in" and kind == "ok"):
             if step_kind == "check_in":
                 self._say(ACK)
@@ -294,90 +273,122 @@ class Session:
         self._advance()
         return True
 
-    def _pain(self, intent: Intent) -> None:
-        assert intent.advice is not None
-        self._interrupt()
-        self._record_hold(completed=False)
-        self.log.pain.append(PainReport(self.clock.now(), intent.text, intent.advice, self.state))
-        if self.advice_level is None or ADVICE_LEVELS.index(intent.advice) > ADVICE_LEVELS.index(self.advice_level):
-            self.advice_level = intent.advice
-        self.trigger("pain")
+    # ------------------------------------------------------------ the pain path
 
-    # ------------------------------------------------------------ states
+    def _stop_for_pain(self, intent: Intent) -> None:
+        """Stop at once and advise; the advice is on its way to the speaker before anything is reported."""
+        level = intent.advice or "stop"
+        lines = speak_advice(self.speaker, level)
+        self.advice_level = level
+        state = self.current.state
+        self.machine.trigger("pain")
+        now = self.clock.now()
+        self.publish(StateEntered(now, STOP_AND_ADVISE))
+        self._close_hold(completed=False)
+        self.publish(PainReported(now, intent.text, level, state))
+        for line in lines:
+            self.publish(Said(now, line))
+        self._end("pain")
 
-    def _step_forward(self) -> None:
-        here, after = self.current, self.plan[self.cursor + 1:self.cursor + 2]
-        if here.set_number and (not after or after[0].set_number != here.set_number):
-            self.log.sets_done += 1
-        self.cursor += 1
+    # ------------------------------------------------------------ pausing and the microphone
 
-    def _entered(self) -> None:
-        state = self.state
-        self._emit("state", state=state)
-        if state == PAUSED:
+    def _pause(self, by: str) -> None:
+        if self.hold is not None:
+            self.hold.freeze(self.clock.now())
+        self.machine.trigger("pause")
+        self.paused_by = by
+        self.publish(Paused(self.clock.now(), by))
+        self.publish(StateEntered(self.clock.now(), PAUSED))
+        if by == "user":
             self._say(PAUSED_LINE)
-        elif state == STOP_AND_ADVISE:
-            self._say_all(advice_for(self.advice_level or "stop"))
-            self._end("pain")
-        elif state == DONE:
-            if self._stopping:
-                self._say(STOPPED_LINE)
-                self._end("stopped")
-            else:
-                self._say_all(self.routine.finish)
-                self._end("completed")
-        elif self._resuming:
-            self._resuming = False
-            self._say(RESUMING)
-            self._say_all(self.current.step.say)
-            if self.hold is not None:
-                self.hold.since = self.clock.now()
-        else:
-            self._start_step()
 
-    def _start_step(self) -> None:
+    def _resume(self) -> None:
+        self.machine.trigger("resume")
+        self.paused_by = None
+        self.publish(Resumed(self.clock.now()))
+        self.publish(StateEntered(self.clock.now(), self.state))
+        self._say(RESUMING)
+        self._say_all(self.current.step.say)
+        if self.hold is not None:
+            self.hold.since = self.clock.now()
+
+    def _microphone_lost(self) -> None:
+        """Say so (without cutting what is being said), and pause until it is back."""
+        if self.ended:
+            return
+        self._say(MIC_LOST)
+        if self.mode == EXERCISING:
+            self._pause(by="microphone")
+
+    def _microphone_back(self) -> None:
+        if self.ended:
+            return
+        self._say(MIC_BACK)
+        if self.paused_by == "microphone":
+            self._resume()
+
+    def _deaf(self, reason: str) -> None:
+        """The input died: say so and end, rather than wait for words that can never come."""
+        if not self.ended:
+            log.warning("input failed: %s", reason)
+            self._end_early("input_failed", line=DEAF)
+
+    # ------------------------------------------------------------ steps
+
+    def _open_step(self) -> None:
         planned = self.current
         self.check_in_open = False
         self._say_all(planned.opening_lines())
         if planned.step.kind == "timed":
             assert planned.seconds is not None
             self.hold = Hold(planned.seconds, _marks(planned), since=self.clock.now())
-
-    def _finish_hold(self, completed: bool) -> None:
-        self._record_hold(completed)
-        self._say_all(self.current.step.end_say)
-
-    def _record_hold(self, completed: bool) -> None:
-        """Log the hold in progress, if any (cut short by next, stop or pain unless completed)."""
-        if self.hold is not None:
-            state = (self.paused_from if self.state == PAUSED else None) or self.state
-            spent = min(self.hold.spent(self.clock.now()), self.hold.duration)
-            self.log.holds.append(HoldRecord(state, self.hold.duration, spent, completed))
-            self.hold = None
+            self.publish(HoldStarted(self.clock.now(), planned.state, planned.seconds))
 
     def _advance(self) -> None:
-        self.trigger("advance")
+        here = self.current
+        after = self.plan[self.step_index + 1] if self.step_index + 1 < len(self.plan) else None
+        if here.set_number and (after is None or after.set_number != here.set_number):
+            self.sets_done += 1
+            self.publish(SetDone(self.clock.now(), here.set_number, self.plan[-1].set_number))
+        if after is None:
+            self.machine.trigger("finish")
+            self.publish(StateEntered(self.clock.now(), DONE))
+            self._say_all(self.routine.finish)
+            self._end("completed")
+            return
+        self.step_index += 1
+        self.publish(StateEntered(self.clock.now(), self.state))
+        self._open_step()
 
-    def _interrupt(self) -> None:
-        self.speaker.interrupt()
+    def _close_hold(self, completed: bool) -> None:
+        """Report the hold in progress, if any, with the time actually held."""
+        if self.hold is not None:
+            held = round(self.hold.spent(self.clock.now()), 3)
+            self.publish(HoldEnded(self.clock.now(), self.current.state, self.hold.duration, held, completed))
+            self.hold = None
+
+    def _end_early(self, reason: str, line: str | None) -> None:
+        self._close_hold(completed=False)
+        self.machine.trigger("stop")
+        self.publish(StateEntered(self.clock.now(), DONE))
+        if line:
+            self._say(line)
+        self._end(reason)
 
     def _end(self, reason: str) -> None:
         self.hold = None
         self.end_reason = reason
-        self._emit("end", reason=reason)
+        self.publish(Ended(self.clock.now(), reason))
 
     # ------------------------------------------------------------ output
 
     def _say(self, text: str) -> None:
         self.speaker.say(text)
-        self._emit("say", text=text)
+        self.publish(Said(self.clock.now(), text))
 
     def _say_all(self, lines: tuple[str, ...]) -> None:
         for line in lines:
             self._say(line)
-
-    def _emit(self, kind: str, **data: Any) -> None:
-        self.on_event({"t": round(float(self.clock.now()), 3), "type": kind, **data})
 
 
 def run_session(session: Session, clock: Clock, events: queue.Queue[InputEvent]) -> str:
@@ -387,11 +398,7 @@ def run_session(session: Session, clock: Clock, events: queue.Queue[InputEvent])
         event = clock.wait(events, session.next_deadline())
         if event is None:
             session.tick()
-        elif isinstance(event, InputEnded):
-            session.end_of_input()
-        elif isinstance(event, DeviceChange):
-            session.device_changed(event.lost)
         else:
-            session.hear(event.text, partial=event.partial, at=event.t)
+            session.handle(event)
     assert session.end_reason is not None
     return session.end_reason

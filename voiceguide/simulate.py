@@ -8,15 +8,28 @@ from __future__ import annotations
 import json
 import math
 import queue
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from voiceguide.clock import Heard, InputEnded, InputEvent, VirtualClock
+from voiceguide.clock import VirtualClock
+from voiceguide.errors import VoiceguideError
+from voiceguide.events import (
+    Ended,
+    Heard,
+    InputEnded,
+    InputEvent,
+    OutputEvent,
+    PainReported,
+    Said,
+    StateEntered,
+    Subscriber,
+    Understood,
+)
 from voiceguide.routines import Routine
-from voiceguide.session import Event, Session, run_session
+from voiceguide.session import Session, run_session
 
 
-class ScriptError(ValueError):
+class ScriptError(VoiceguideError):
     """A script line that cannot be read, with its line number."""
 
 
@@ -48,7 +61,7 @@ def parse_script(lines: Iterable[str], name: str = "script") -> list[Utterance]:
     return script
 
 
-def simulate(routine: Routine, events: Iterable[InputEvent], *, on_event: Callable[[Event], None],
+def simulate(routine: Routine, events: Iterable[InputEvent], *, publish: Subscriber,
              sets: int | None = None, hold: int | None = None) -> Session:
     """Run a whole session on a virtual clock, hearing ``events`` (in time order)."""
     clock = VirtualClock()
@@ -58,35 +71,38 @@ def simulate(routine: Routine, events: Iterable[InputEvent], *, on_event: Callab
         inbox.put(event)
         last = max(last, event.t)
     inbox.put(InputEnded(last))
-    session = Session(routine, clock, on_event=on_event, sets=sets, hold=hold)
+    session = Session(routine, clock, publish=publish, sets=sets, hold=hold)
     run_session(session, clock, inbox)
     return session
 
 
 def script_events(script: list[Utterance]) -> list[InputEvent]:
-    """The input events a script stands for."""
-    return [Heard(u.t, u.text) for u in script]
+    """The input events a script stands for: each line one utterance."""
+    return [Heard(u.t, u.text, utterance=n) for n, u in enumerate(script, start=1)]
 
 
-def heard_detail(event: Event) -> str:
+def heard_detail(event: Understood) -> str:
     """How a heard utterance was understood: "(intent)", or "(intent, ignored: why)"."""
-    ignored = f", ignored: {event['ignored']}" if "ignored" in event else ""
-    return f"({event['intent']}{ignored})"
+    ignored = f", ignored: {event.ignored}" if event.ignored else ""
+    return f"({event.intent}{ignored})"
 
 
-def format_event(event: Event) -> str:
-    """One readable transcript line for a session event."""
-    stamp = f"{event['t']:7.1f}s"
-    kind = event["type"]
-    if kind == "state":
-        return f"{stamp}  ── {event['state']}"
-    if kind == "say":
-        return f"{stamp}  guide: {event['text']}"
-    if kind == "heard":
-        return f"{stamp}  you:   \"{event['text']}\"  {heard_detail(event)}"
-    return f"{stamp}  ── session ended: {event['reason']}"
+def format_event(event: OutputEvent) -> str | None:
+    """One readable transcript line for a session event (None for events a transcript leaves out)."""
+    stamp = f"{event.t:7.1f}s"
+    if isinstance(event, StateEntered):
+        return f"{stamp}  ── {event.state}"
+    if isinstance(event, Said):
+        return f"{stamp}  guide: {event.text}"
+    if isinstance(event, Understood):
+        return f"{stamp}  you:   \"{event.text}\"  {heard_detail(event)}"
+    if isinstance(event, PainReported):
+        return f"{stamp}  ── pain reported ({event.advice} advice)"
+    if isinstance(event, Ended):
+        return f"{stamp}  ── session ended: {event.reason}"
+    return None
 
 
-def event_json(event: Event) -> str:
+def event_json(event: OutputEvent) -> str:
     """The JSON line for a session event."""
-    return json.dumps(event, ensure_ascii=False)
+    return json.dumps(event.to_json(), ensure_ascii=False)

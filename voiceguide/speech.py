@@ -3,7 +3,7 @@
 Each line is synthesised to a WAV with pyttsx3 and played through ``sounddevice``. We never call
 ``engine.stop()`` (with pyttsx3 2.99 it can hang ``runAndWait()`` for good when called from another
 thread): stopping playback is immediate, and the exact window in which the guide was talking is known,
-so what the microphone hears in that window can be filtered (see :meth:`Speaker.busy`).
+so what the microphone hears in that window can be filtered (see :meth:`SpeakerThread.busy`).
 
 If pyttsx3, its speech backend or the sound output is missing, the speaker says so once and stays
 silent; the session goes on with the cues printed.
@@ -22,6 +22,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -105,8 +106,47 @@ def _read_complete(path: Path) -> Clip | None:
         return None
 
 
-class Speaker:
-    """Speaks queued lines on a background thread; ``interrupt()`` cuts the current line at once."""
+class Speaker(Protocol):
+    """Where spoken lines go. The session uses ``say``, ``interrupt`` and ``busy(t)`` (was the guide
+    talking at time ``t``?); a live run also starts it, waits for it to finish, and closes it."""
+
+    def say(self, text: str) -> None: ...
+
+    def interrupt(self) -> None: ...
+
+    def busy(self, t: float) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def wait_until_done(self, timeout: float = 60.0) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class SilentSpeaker:
+    """A speaker that takes no time and is never busy: for simulation."""
+
+    def say(self, text: str) -> None:
+        pass
+
+    def interrupt(self) -> None:
+        pass
+
+    def busy(self, t: float) -> bool:
+        return False
+
+    def start(self) -> None:
+        pass
+
+    def wait_until_done(self, timeout: float = 60.0) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class SpeakerThread:
+    """Speaks queued lines on a background thread (from ``start()``); ``interrupt()`` cuts the current line."""
 
     def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None,
                  output_device: int | str | None = None, notify: Callable[[str], None] = log.warning):
@@ -123,8 +163,11 @@ class Speaker:
         self.output_device = output_device
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="speaker", daemon=True)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the thread and wait (up to ``timeout``) until it can speak, or has said why it cannot."""
         self.thread.start()
-        self.ready.wait(timeout=30)
+        self.ready.wait(timeout=timeout)
 
     # ---------------------------------------------------------- API used by the session
 
@@ -153,7 +196,8 @@ class Speaker:
     def close(self) -> None:
         self.interrupt()
         self.lines.put(None)
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
 
     # ---------------------------------------------------------- the thread
 

@@ -1,0 +1,173 @@
+"""Hearing the corpus, in worker processes: each clip through a WAV source, the recogniser and a real session
+on the virtual clock, which decides whether it stops (and how fast)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voiceguide.audio import WavSource
+from voiceguide.bench.plan import CLIP_HOLD, CLIP_ROUTINE, LEAD, NOISES, SESSION_PAIN_AT, SESSION_ROUTINE, TAIL, Phrase
+from voiceguide.corpus import RATE, add_noise, concat, session_audio, silence, speech_end, synth, voice_at
+from voiceguide.engines import EngineChoice, build_recognizer
+from voiceguide.events import Heard, OutputEvent, StateEntered
+from voiceguide.intents import IntentParser
+from voiceguide.recognizers import Recognizer, heard_events
+from voiceguide.routines import Routine, load_library, spoken_names
+from voiceguide.session import STOP_AND_ADVISE
+from voiceguide.simulate import simulate
+from voiceguide.vocabulary import grammar_phrases
+
+
+@dataclass
+class Hearing:
+    """One clip heard by one engine, and what the session made of it."""
+
+    engine: str
+    kind: str  # "phrase", "session" or "testdata"
+    text: str
+    intent: str
+    noise: str
+    expected_advice: str | None = None
+    voice: str = ""
+    speed: str = ""
+    finals: list[str] = field(default_factory=list)
+    understood: bool = False
+    stopped: bool = False
+    advice: str | None = None
+    mid_hold: bool = False
+    reaction: float | None = None
+    cpu: float = 0.0
+    audio: float = 0.0
+
+
+_recognizers: dict[str, Recognizer] = {}
+_parser: IntentParser
+_library: dict[str, Routine]
+
+
+def make_recognizers(engines: dict[str, str | None], library: dict[str, Routine]) -> dict[str, Recognizer]:
+    """One recogniser per engine (name: Vosk model path or None), as a live session would make it."""
+    phrases = grammar_phrases(spoken_names(library))
+    return {name: build_recognizer(EngineChoice(name, Path(model) if model else None), phrases, RATE)
+            for name, model in engines.items()}
+
+
+def start_worker(engines: dict[str, str | None]) -> None:
+    global _parser, _library
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler: the pool ends its workers this way
+    _library = load_library()
+    _parser = IntentParser(spoken_names(_library))
+    _recognizers.update(make_recognizers(engines, _library))
+
+
+class TimedSource:
+    """A WAV source that notes when it handed out its latest block, to time the recogniser's work on it."""
+
+    def __init__(self, path: Path):
+        self.source = WavSource(path)
+        self.sample_rate, self.duration = self.source.sample_rate, self.source.duration
+        self.handed_at = time.perf_counter()
+
+    def blocks(self) -> Iterator:
+        for block in self.source.blocks():
+            self.handed_at = time.perf_counter()
+            yield block
+
+
+def hear(wav: Path, recognizer: Recognizer) -> tuple[list[tuple[Heard, float]], float, float]:
+    """Each result with the seconds spent producing it after its block arrived; CPU seconds; audio seconds."""
+    recognizer.reset()  # every clip heard as if first: the figures do not depend on the order of the clips
+    source = TimedSource(wav)
+    heard = []
+    cpu = time.thread_time()
+    for event in heard_events(source, recognizer):
+        heard.append((event, time.perf_counter() - source.handed_at))
+    return heard, time.thread_time() - cpu, source.duration
+
+
+def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, offset: float,
+          expected_end: float | None, hold: int | None = None) -> Hearing:
+    """Fill in what the session made of ``heard``, started ``offset`` seconds before the audio."""
+    events = [Heard(0.0, "ready")] if offset else []
+    events += [Heard(offset + h.t, h.text, h.partial, h.utterance) for h, _ in heard]
+    log: list[OutputEvent] = []
+    session = simulate(routine, events, publish=log.append, hold=hold)
+    states = [e.state for e in log if isinstance(e, StateEntered)]
+    record.finals = [h.text for h, _ in heard if not h.partial]
+    parsed = {(i.intent, i.routine) for i in map(_parser.parse, record.finals) if i.intent != "unknown"}
+    record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
+    record.stopped = session.state == STOP_AND_ADVISE
+    record.advice = session.advice_level
+    if record.stopped:
+        record.mid_hold = states[-2] == routine.plan()[1].state
+        trigger = next((h, delay) for h, delay in heard if _parser.parse(h.text).intent == "pain")
+        if expected_end is not None:
+            record.reaction = round(trigger[0].t + trigger[1] - expected_end, 4)
+    return record
+
+
+def run_phrase(task: tuple[Phrase, str, str, str]) -> list[Hearing]:
+    """One phrase in one voice at one speed, under every noise condition, through every engine."""
+    phrase, voice, speed, folder = task
+    expected = phrase.expected
+    work = Path(tempfile.mkdtemp(dir=folder))
+    clean = synth(expected.text, voice_at(voice, speed), work / "clean.wav")
+    padded = concat([silence(LEAD, work / "lead.wav"), clean, silence(TAIL, work / "tail.wav")], work / "clip.wav")
+    end = LEAD + speech_end(clean)
+    out = []
+    for noise, snr in NOISES.items():
+        wav = padded if snr is None else add_noise(padded, snr, work / f"{snr:g}.wav", speech=clean)
+        for engine, recognizer in _recognizers.items():
+            heard, cpu, audio = hear(wav, recognizer)
+            record = Hearing(engine, "phrase", expected.text, expected.intent, noise, expected.advice, voice, speed,
+                             cpu=cpu, audio=audio)
+            out.append(judge(record, heard, _library[CLIP_ROUTINE], 1.0, end if phrase.timed else None, CLIP_HOLD))
+    shutil.rmtree(work)
+    return out
+
+
+def run_session(task: tuple[str, str, str, str]) -> list[Hearing]:
+    """A whole session: "ready" to start the squeeze, then a pain phrase said mid-hold."""
+    voice, noise, pain, folder = task
+    work = Path(tempfile.mkdtemp(dir=folder))
+    wav = session_audio([(0.5, "ready"), (SESSION_PAIN_AT, pain)], voice, work, "session")
+    end = SESSION_PAIN_AT + speech_end(synth(pain, voice, work / "pain.wav"))
+    snr = NOISES[noise]
+    if snr is not None:
+        wav = add_noise(wav, snr, work / "noisy.wav", speech=work / "pain.wav")
+    out = []
+    for engine, recognizer in _recognizers.items():
+        heard, cpu, audio = hear(wav, recognizer)
+        record = Hearing(engine, "session", pain, "pain", noise, _parser.parse(pain).advice, voice, "normal",
+                         cpu=cpu, audio=audio)
+        out.append(judge(record, heard, _library[SESSION_ROUTINE], 0.0, end))
+    shutil.rmtree(work)
+    return out
+
+
+def run_testdata(wav: Path) -> list[Hearing]:
+    """A recording of read speech that holds no command: heard during a hold, it must not stop the session."""
+    out = []
+    for engine, recognizer in _recognizers.items():
+        heard, cpu, audio = hear(wav, recognizer)
+        record = Hearing(engine, "testdata", wav.stem.removeprefix("testdata-"), "none", "clean", cpu=cpu, audio=audio)
+        judged = judge(record, heard, _library[CLIP_ROUTINE], 1.0, None, CLIP_HOLD)
+        # After a heard "stop" the session is over, so a later pain word would go unnoticed there;
+        # any pain word heard counts, as it would stop a session in any other state.
+        judged.stopped = judged.stopped or any(_parser.parse(h.text).intent == "pain" for h, _ in heard)
+        out.append(judged)
+    return out
+
+
+def hear_job(job: tuple[str, Any]) -> list[Hearing]:
+    kind, task = job
+    return {"phrase": run_phrase, "session": run_session, "testdata": run_testdata}[kind](task)
+
+

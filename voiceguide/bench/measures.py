@@ -1,0 +1,164 @@
+"""The bench's figures, as typed values: shares of clips, reaction times, and one engine's whole result.
+
+Each knows its JSON form for ``bench.json``; the table and the plot read the typed values.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from voiceguide.bench.hearing import Hearing
+from voiceguide.bench.plan import NOISES
+
+GOALS = {"pain recall, clean": 1.0, "pain recall, 10 dB": 0.95, "false stops": 0.01, "median reaction (s)": 0.150,
+         "real-time factor": 0.05, "peak RSS (MB)": 150.0}
+AT_LEAST = {"pain recall, clean", "pain recall, 10 dB"}
+
+
+@dataclass(frozen=True)
+class Share:
+    """``hits`` of ``n`` clips."""
+
+    n: int
+    hits: int
+
+    @classmethod
+    def of(cls, records: list[Hearing], test: str) -> Share:
+        return cls(len(records), sum(bool(getattr(r, test)) for r in records))
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.hits / self.n, 4) if self.n else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "hits": self.hits, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class ByNoise:
+    """A share over all clips, and per noise condition."""
+
+    all: Share
+    by_noise: dict[str, Share]
+
+    @classmethod
+    def of(cls, records: list[Hearing], test: str) -> ByNoise:
+        return cls(Share.of(records, test), {n: Share.of([r for r in records if r.noise == n], test) for n in NOISES})
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.all.to_json(), "by noise": {n: s.to_json() for n, s in self.by_noise.items()}}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """Seconds from the end of the pain word to the stop; stops decided before it ended are counted apart."""
+
+    seconds: list[float]
+    early: int
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    @property
+    def p95(self) -> float | None:
+        return _percentile(self.seconds, 0.95) if self.seconds else None
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.seconds
+        return {"n": len(s), "median": self.median, "p95": self.p95, "max": max(s) if s else None,
+                "min": min(s) if s else None, "all": sorted(s), "stopped before the pain word ended": self.early}
+
+
+@dataclass
+class EngineFigures:
+    """Everything measured for one engine."""
+
+    commands: ByNoise
+    pain: ByNoise
+    advice_as_expected: int
+    advice_otherwise: list[tuple[str, str | None]]
+    false_stops_phrases: Share
+    false_stops_testdata: Share
+    false_stop_examples: list[str]
+    sessions_mid_hold: ByNoise
+    reaction: Reaction
+    real_time_factor: float | None
+    audio_seconds: float
+    peak_rss_mb: float | None = None
+    listening_cpu: float | None = None
+    listening_how: str = ""
+    goals: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def false_stops(self) -> Share:
+        return Share(self.false_stops_phrases.n + self.false_stops_testdata.n,
+                     self.false_stops_phrases.hits + self.false_stops_testdata.hits)
+
+    def goal_values(self) -> dict[str, float | None]:
+        return {"pain recall, clean": self.pain.by_noise["clean"].rate,
+                "pain recall, 10 dB": self.pain.by_noise["10 dB"].rate,
+                "false stops": self.false_stops.rate, "median reaction (s)": self.reaction.median,
+                "real-time factor": self.real_time_factor, "peak RSS (MB)": self.peak_rss_mb}
+
+    def check_goals(self) -> dict[str, dict[str, Any]]:
+        """Each goal, the figure measured for it, and whether it is met."""
+        out = {}
+        for goal, value in self.goal_values().items():
+            target = GOALS[goal]
+            met = None if value is None else (value >= target if goal in AT_LEAST else value <= target)
+            out[goal] = {"goal": target, "measured": value, "met": met}
+        self.goals = out
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command accuracy": self.commands.to_json(),
+            "pain recall": {**self.pain.to_json(), "advice as expected": self.advice_as_expected,
+                            "advice otherwise": [list(pair) for pair in self.advice_otherwise]},
+            "false stops": {"phrases": self.false_stops_phrases.to_json(),
+                            "testdata": self.false_stops_testdata.to_json(), **self.false_stops.to_json(),
+                            "examples": self.false_stop_examples},
+            "sessions stopped mid-hold": self.sessions_mid_hold.to_json(),
+            "reaction (s)": self.reaction.to_json(),
+            "real-time factor": self.real_time_factor,
+            "audio seconds": self.audio_seconds,
+            "peak RSS (MB)": self.peak_rss_mb,
+            "listening CPU": self.listening_cpu,
+            "listening CPU, how": self.listening_how,
+            "goals": self.goals,
+        }
+
+
+def figures(records: list[Hearing]) -> EngineFigures:
+    """The figures for one engine's records."""
+    phrases = [r for r in records if r.kind == "phrase"]
+    commands = [r for r in phrases if r.intent != "pain"]
+    pain = [r for r in phrases if r.intent == "pain"]
+    testdata = [r for r in records if r.kind == "testdata"]
+    timed = [r.reaction for r in records if r.reaction is not None]
+    # A stop decided before the pain word ended was set off by something misheard earlier: not a reaction.
+    reactions = [t for t in timed if t >= 0]
+    recalled = [r for r in pain if r.stopped]
+    false_stops = [r for r in commands + testdata if r.stopped]
+    audio = sum(r.audio for r in records)
+    return EngineFigures(
+        commands=ByNoise.of(commands, "understood"),
+        pain=ByNoise.of(pain, "stopped"),
+        advice_as_expected=sum(r.advice == r.expected_advice for r in recalled),
+        advice_otherwise=sorted({(r.text, r.advice) for r in recalled if r.advice != r.expected_advice})[:10],
+        false_stops_phrases=Share.of(commands, "stopped"),
+        false_stops_testdata=Share.of(testdata, "stopped"),
+        false_stop_examples=sorted({f"{r.text} -> {' / '.join(r.finals)}" for r in false_stops})[:12],
+        sessions_mid_hold=ByNoise.of([r for r in records if r.kind == "session"], "mid_hold"),
+        reaction=Reaction(reactions, len(timed) - len(reactions)),
+        real_time_factor=round(sum(r.cpu for r in records) / audio, 4) if audio else None,
+        audio_seconds=round(audio, 1),
+    )

@@ -1,0 +1,64 @@
+"""What the bench synthesises and measures: the phrases with the intent each should give, voices, speeds,
+noise conditions and whole sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voiceguide.corpus import SPEEDS, VOICES
+from voiceguide.intents import Intent, IntentParser
+from voiceguide.routines import Routine
+from voiceguide.vocabulary import PHRASEBOOK
+
+NOISES: dict[str, float | None] = {"clean": None, "20 dB": 20.0, "10 dB": 10.0}
+LEAD, TAIL = 0.4, 1.0  # silence around each clip, seconds
+CLIP_ROUTINE, CLIP_HOLD = "spinal-twist", 30  # clips are heard during this routine's 30 s hold
+SESSION_ROUTINE, SESSION_PAIN_AT = "shotgun", 4.0  # "ready" at 0.5 s starts the 5 s squeeze; pain at 4 s
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrase of the corpus: what the guide should make of it, and whether its reaction is timed."""
+
+    expected: Intent
+    timed: bool = False  # pain decided by the last word, so reaction is measured from the end of speech
+
+
+@dataclass
+class Plan:
+    """What to synthesise and measure."""
+
+    phrases: list[Phrase]
+    voices: tuple[str, ...]
+    speeds: tuple[str, ...]
+    sessions: list[tuple[str, str, str]]  # (voice, noise, pain phrase)
+    testdata: int | None  # how many pocketsphinx-testdata recordings (None: all)
+    silence_seconds: float
+
+
+def corpus_phrases(library: dict[str, Routine], parser: IntentParser) -> list[Phrase]:
+    """Every phrase in the phrasebook, and 'start <name>' for each routine, with the intent each should give."""
+    phrases = []
+    for intent, texts in PHRASEBOOK.items():
+        for text in texts:
+            advice = parser.parse(text).advice
+            timed = intent == "pain" and parser.parse(" ".join(text.split()[:-1])).intent != "pain"
+            phrases.append(Phrase(Intent(text, intent, advice=advice), timed))
+    phrases += [Phrase(Intent(f"start {r.names[0]}", "start", routine=r.id)) for r in library.values()]
+    return phrases
+
+
+def make_plan(library: dict[str, Routine], parser: IntentParser, quick: bool, silence_seconds: float) -> Plan:
+    """The full corpus, or with ``quick`` a tiny one that only checks the bench runs."""
+    phrases = corpus_phrases(library, parser)
+    pain = [p.expected.text for p in phrases if p.timed]
+    if quick:
+        firsts = {p.expected.intent: p for p in reversed(phrases) if p.expected.intent != "pain"}
+        levels = {p.expected.advice: p for p in reversed(phrases) if p.timed}
+        return Plan([*firsts.values(), *levels.values()], ("flite:rms", "espeak:en-us"), ("normal",),
+                    [("flite:rms", "clean", "it hurts")], 2, silence_seconds)
+    sessions = [(voice, noise, pain[i % len(pain)])
+                for i, (voice, noise) in enumerate((v, n) for v in VOICES for n in NOISES)]
+    return Plan(phrases, VOICES, tuple(SPEEDS), sessions, None, silence_seconds)
+
+

@@ -1,0 +1,76 @@
+"""A session's own process, measured from outside: peak memory, and CPU while listening to silence."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from voiceguide.bench.plan import SESSION_ROUTINE
+from voiceguide.errors import VoiceguideError
+
+
+class BenchError(VoiceguideError):
+    """The bench cannot run here, in words a user can act on."""
+
+
+def _child_env(folder: Path) -> dict[str, str]:
+    return {**os.environ, "VOICEGUIDE_CONFIG": str(folder / "none.toml"),
+            "VOICEGUIDE_HISTORY": str(folder / "history.jsonl")}
+
+
+def _engine_args(engine: str, model: str | None) -> list[str]:
+    return ["--engine", engine, *(["--model", model] if model else [])]
+
+
+def peak_rss_mb(engine: str, model: str | None, wav: Path, folder: Path) -> float:
+    """Peak resident memory of ``voiceguide simulate --audio`` on a whole session recording."""
+    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "simulate", SESSION_ROUTINE, "--audio", str(wav),
+                             *_engine_args(engine, model)], env=_child_env(folder),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise BenchError(f"the {engine} session for the memory figure failed: {proc.stderr.read().decode()}")
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def listening_cpu(engine: str, model: str | None, seconds: float, folder: Path) -> tuple[float | None, str]:
+    """Share of one core ``voiceguide listen`` uses over ``seconds`` of real-time silence from a microphone.
+
+    With no sound card, the microphone is a PulseAudio null sink's monitor (a private daemon).
+    """
+    from voiceguide.virtual_audio import PulseUnavailable, pulse_daemon
+
+    try:
+        with pulse_daemon(folder / "pulse") as env:
+            proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "listen", *_engine_args(engine, model)],
+                                    env={**env, **_child_env(folder)}, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            assert proc.stdout is not None
+            try:
+                for line in proc.stdout:  # the greeting is queued: the microphone is open and heard
+                    if line.startswith("said"):
+                        break
+                else:
+                    return None, f"listen did not start: {proc.stderr.read() if proc.stderr else ''}"
+                time.sleep(2.0)  # let the greeting's synthesis finish; what remains is listening
+                before = _cpu_seconds(proc.pid)
+                time.sleep(seconds)
+                used = _cpu_seconds(proc.pid) - before
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+            return used / seconds, "PulseAudio null-sink microphone, digital silence"
+    except (PulseUnavailable, FileNotFoundError) as e:
+        return None, str(e)
+
+

@@ -1,0 +1,109 @@
+"""The bench's output: the summary table on the terminal, the JSON report, and the plot."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voiceguide.bench.measures import GOALS, EngineFigures, Share
+from voiceguide.bench.plan import NOISES
+
+
+@dataclass
+class Report:
+    """One bench run: the engines measured, those skipped and why, the corpus, the machine and the time."""
+
+    engines: dict[str, EngineFigures]
+    skipped: dict[str, str]
+    corpus: dict[str, Any]
+    machine: dict[str, Any]
+    options: dict[str, Any]
+    elapsed: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"options": self.options, "machine": self.machine, "corpus": self.corpus,
+                "engines": {name: e.to_json() for name, e in self.engines.items()},
+                "skipped engines": self.skipped, "elapsed seconds": round(self.elapsed, 1)}
+
+
+def _pct(share: Share) -> str:
+    return "-" if not share.n or share.rate is None else f"{100 * share.rate:.1f} % ({share.hits}/{share.n})"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{1000 * value:.0f} ms"
+
+
+def table_rows(report: Report) -> list[tuple[str, ...]]:
+    """Rows of the summary table: a figure, then its value for each engine, then the goal."""
+    rows: list[tuple[str, ...]] = []
+
+    def row(label: str, goal: str, value) -> None:
+        rows.append((label, *(value(e) for e in report.engines.values()), goal))
+
+    for noise in NOISES:
+        row(f"command accuracy, {noise}", "", lambda e, n=noise: _pct(e.commands.by_noise[n]))
+    for noise in NOISES:
+        goal = {"clean": "100 %", "10 dB": ">= 95 %"}.get(noise, "")
+        row(f"pain recall, {noise}", goal, lambda e, n=noise: _pct(e.pain.by_noise[n]))
+    row("advice level as expected", "", lambda e: f"{e.advice_as_expected}/{e.pain.all.hits}")
+    row("false stops, phrases", "", lambda e: _pct(e.false_stops_phrases))
+    row("false stops, testdata speech", "", lambda e: _pct(e.false_stops_testdata))
+    row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops))
+    row("sessions stopped mid-hold", "", lambda e: _pct(e.sessions_mid_hold.all))
+    row("reaction median", "<= 150 ms", lambda e: _ms(e.reaction.median))
+    row("reaction p95", "", lambda e: _ms(e.reaction.p95))
+    row("reaction max", "", lambda e: _ms(max(e.reaction.seconds) if e.reaction.seconds else None))
+    row("stopped before the pain word ended", "",
+        lambda e: f"{e.reaction.early}/{len(e.reaction.seconds) + e.reaction.early}")
+    row("real-time factor (one core)", "<= 0.05", lambda e: "-" if e.real_time_factor is None
+        else f"{e.real_time_factor:.4f}")
+    row("peak RSS of a session", "<= 150 MB", lambda e: "-" if e.peak_rss_mb is None else f"{e.peak_rss_mb:.0f} MB")
+    row("CPU listening to silence", "", lambda e: "-" if e.listening_cpu is None
+        else f"{100 * e.listening_cpu:.1f} % of a core")
+    return rows
+
+
+def print_table(report: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"voiceguide bench: {report.corpus['clips']} clips, "
+                        f"{report.corpus['voices']} voices, {report.elapsed:.0f} s")
+    for header in ("figure", *report.engines, "goal"):
+        table.add_column(header, justify="left" if header == "figure" else "right")
+    for row in table_rows(report):
+        table.add_row(*row)
+    Console().print(table)
+    for name, skipped in report.skipped.items():
+        print(f"{name}: not measured ({skipped})")
+
+
+def plot(report: Report, path: Path) -> None:
+    """Latency distribution, and accuracy and pain recall by noise level, per engine."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for name, engine in report.engines.items():
+        reactions = [1000 * r for r in engine.reaction.seconds]
+        if reactions:
+            left.hist(reactions, bins=30, alpha=0.6, label=f"{name} (median {statistics.median(reactions):.0f} ms)")
+    left.axvline(1000 * GOALS["median reaction (s)"], color="black", linestyle="--", label="goal: median 150 ms")
+    left.set(title="Reaction: end of the pain word to the stop", xlabel="milliseconds", ylabel="pain phrases")
+    left.legend()
+    width = 0.8 / (2 * max(1, len(report.engines)))
+    for i, (name, engine) in enumerate(report.engines.items()):
+        for j, (figure, label) in enumerate(((engine.commands, "commands"), (engine.pain, "pain recall"))):
+            rates = [100 * (figure.by_noise[n].rate or 0) for n in NOISES]
+            right.bar([k + (2 * i + j) * width for k in range(len(NOISES))], rates, width, label=f"{name}: {label}")
+    right.set_xticks([k + width * (len(report.engines) - 0.5) for k in range(len(NOISES))], list(NOISES))
+    right.set(title="Understood, by noise (white noise, SNR)", ylabel="%", ylim=(0, 105))
+    right.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
