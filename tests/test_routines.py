@@ -65,6 +65,8 @@ def _line_of(text: str, needle: str) -> int:
     ('say = ["How did that set feel?"]', 'say = ["Stop and breathe."]', "set.4.say", "heard as 'stop'"),
     ('say = ["How did that set feel?"]', 'say = ["Does that hurt?"]', "set.4.say", "heard as 'pain'"),
     ('kind = "check_in"', 'kind = "check_in"\nsecconds = 3', "set.4.secconds", "unknown field"),
+    ("seconds = 10", "seconds = 999999999999", "set.3.seconds", "a whole number from 1 to 600"),
+    ("max = 3", "max = 100000", "sets.0.max", "a whole number from 1 to 50"),
 ])
 def test_malformed_routine_names_field_and_line(old, new, field, message):
     assert old in SHOTGUN
@@ -120,3 +122,11 @@ def test_list_shows_steps_holds_and_repetitions():
     assert "squeeze       5 s (from the seed text), counts down the last 5" in out
     assert "hold 15-30 s, default 20 (from the seed text)" in out
     assert "8 reps (our choice)" in out
+
+
+def test_absurd_numbers_are_one_line_from_the_cli_not_a_crash_mid_session(tmp_path):
+    mine = tmp_path / "long.toml"
+    mine.write_text(SHOTGUN.replace("seconds = 10", "seconds = 999999999999"))
+    run = cli("simulate", "shotgun", "--routine-file", str(mine), "--script", "-", stdin="1 ready\n2 ouch\n")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "'set.3.seconds': must be a whole number from 1 to 600" in run.stderr

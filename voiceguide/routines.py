@@ -16,14 +16,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
+from voiceguide.errors import VoiceguideError
 from voiceguide.intents import GUARDED_INTENTS, parse
 
 KINDS = ("wait", "timed", "check_in")
 RESERVED_STATES = ("paused", "stop_and_advise", "done")
 SOURCES = ("seed", "project")
+# Upper bounds on a routine's numbers: a step of hours or thousands of sets is a mistake, refused in one line.
+MAX_SECONDS = 600  # one step, or one hold, at most ten minutes
+MAX_REPEATS = 50  # sets or repetitions
 
 
-class RoutineError(ValueError):
+class RoutineError(VoiceguideError):
     """A routine file that cannot be used, with the place and the reason."""
 
     def __init__(self, path: str, message: str, line: int | None = None, field_name: str | None = None):
@@ -33,7 +37,7 @@ class RoutineError(ValueError):
         super().__init__(f"{where}: {what}{message}")
 
 
-class SettingError(ValueError):
+class SettingError(VoiceguideError):
     """A chosen number of sets or hold time outside what the routine allows."""
 
 
@@ -298,10 +302,10 @@ class _Validator:
             raise self.fail(where, "must have at least one line")
         return tuple(v.strip() for v in value)
 
-    def _int(self, table: dict[str, Any], where: tuple[str | int, ...], minimum: int) -> int:
+    def _int(self, table: dict[str, Any], where: tuple[str | int, ...], minimum: int, maximum: int) -> int:
         value = table[str(where[-1])]
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(where, f"must be a whole number of at least {minimum}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self.fail(where, f"must be a whole number from {minimum} to {maximum}, got {value!r}")
         return value
 
     def _source(self, table: dict[str, Any], where: tuple[str | int, ...]) -> str:
@@ -321,12 +325,13 @@ class _Validator:
         for key in ("default", "min", "max"):
             if key not in table:
                 raise self.fail((*where, key), "is required")
-        default, lo, hi = (self._int(table, (*where, k), 1) for k in ("default", "min", "max"))
-        if not lo <= default <= hi:
-            raise self.fail((*where, "default"), f"must lie between min ({lo}) and max ({hi}), got {default}")
         unit = table.get("unit", unit_default)
         if unit not in ("set", "rep", "second"):
             raise self.fail((*where, "unit"), f"must be 'set', 'rep' or 'second', got {unit!r}")
+        most = MAX_SECONDS if unit == "second" else MAX_REPEATS
+        default, lo, hi = (self._int(table, (*where, k), 1, most) for k in ("default", "min", "max"))
+        if not lo <= default <= hi:
+            raise self.fail((*where, "default"), f"must lie between min ({lo}) and max ({hi}), got {default}")
         return Setting(default, lo, hi, self._source(table, where), unit)
 
     def _steps(self, data: dict[str, Any], name: str, hold: Setting | None, required: bool) -> tuple[Step, ...]:
@@ -364,9 +369,9 @@ class _Validator:
             if hold is None:
                 raise self.fail((*where, "seconds"), "is \"hold\" but the routine has no [hold] table")
         else:
-            seconds = self._int(table, (*where, "seconds"), 1)
+            seconds = self._int(table, (*where, "seconds"), 1, MAX_SECONDS)
             source = self._source(table, where)
-        countdown = self._int(table, (*where, "countdown"), 0) if "countdown" in table else 0
+        countdown = self._int(table, (*where, "countdown"), 0, MAX_SECONDS) if "countdown" in table else 0
         shortest = hold.min if seconds == "hold" and hold else seconds
         if countdown > shortest:
             raise self.fail((*where, "countdown"), f"cannot be longer than the hold ({shortest} s), got {countdown}")
