@@ -38,8 +38,10 @@ class Driven:
     events: list[OutputEvent] = field(default_factory=list)
 
     def run_timers(self, until: float | None = None) -> None:
-        """Advance the clock through due deadlines (up to ``until``, if given)."""
-        while (d := self.session.next_deadline()) is not None and (until is None or d <= until):
+        """Advance the clock through due deadlines up to ``until``; without it, until the session waits for
+        the user (the hold in progress, if any, runs out; silence follow-ups are left pending)."""
+        while (d := self.session.next_deadline()) is not None and (
+                d <= until if until is not None else self.session.hold is not None):
             self.clock.t = d
             self.session.tick()
         if until is not None and not self.session.ended:

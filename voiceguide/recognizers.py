@@ -115,7 +115,7 @@ class SphinxRecognizer:
         if not was_in_speech:
             self.decoder.start_utt()
             self.last_partial, self.candidate, self.stable_frames = "", "", 0
-        self.decoder.process_raw(speech, False, False)
+        self._decode(speech)
         if not self.endpointer.in_speech:
             return self._end_utterance()
         hyp = self.decoder.hyp()
@@ -160,8 +160,12 @@ class SphinxRecognizer:
         if not was_in_speech and speech is None:
             return []
         if speech is not None:
-            self.decoder.process_raw(speech, False, False)
+            self._decode(speech)
         return self._end_utterance()
+
+    def _decode(self, speech: bytes) -> None:
+        if speech:  # pocketsphinx 5.1 raises IndexError on an empty buffer, as end_stream can return
+            self.decoder.process_raw(speech, False, False)
 
 
 def _endpointer():

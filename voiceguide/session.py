@@ -59,9 +59,23 @@ ACK = "Good."
 MIC_LOST = "I can't hear you: the microphone is gone. I've paused, and I'll carry on when it's back."
 MIC_BACK = "The microphone is back."
 DEAF = "I can't hear you any more, so I'm ending the session here. Slowly ease out of the position and rest."
+ARE_YOU_OK = {"wait": "Are you okay? Say ready to carry on, or tell me how you feel.",
+              "check_in": "Are you okay? Say fine to carry on."}
+NO_ANSWER = ("I haven't heard an answer, so we'll finish here. Take your time before you get up, "
+             "and ask someone for help if you need it.")
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
              "To take a breather or finish early, just tell me. I'm listening for how you feel the whole time.")
-FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF)
+FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
+               *ARE_YOU_OK.values(), NO_ANSWER)
+
+# Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
+# to do). A step that waits for "ready" says its prompt again, twice, then asks if all is well, then ends the
+# session; an unanswered check-in asks once more, then ends it. Holds are never cut short by this, and
+# nothing is chased while paused (the user asked for time).
+NUDGES: dict[str, tuple[tuple[float, str], ...]] = {
+    "wait": ((60.0, "prompt"), (120.0, "prompt"), (180.0, "are_you_ok"), (210.0, "end")),
+    "check_in": ((20.0, "are_you_ok"), (40.0, "end")),
+}
 
 
 @dataclass
@@ -126,6 +140,7 @@ class Session:
         self.machine = mode_machine()
         self.step_index = 0
         self.hold: Hold | None = None
+        self.nudges: list[tuple[float, str]] = []  # (clock time, action): the silence follow-ups due in this step
         self.check_in_open = False
         self.paused_by: str | None = None  # "user" or "microphone" while paused
         self.sets_done = 0
@@ -154,8 +169,12 @@ class Session:
         return self.end_reason is not None
 
     def next_deadline(self) -> float | None:
-        """When the session next needs the clock, or None while it waits for the user."""
-        return None if self.ended or self.hold is None else self.hold.deadline()
+        """When the session next needs the clock (a hold's mark, or a silence follow-up); None if never."""
+        if self.ended:
+            return None
+        due = [d for d in (self.hold.deadline() if self.hold else None,
+                           self.nudges[0][0] if self.nudges and self.mode == EXERCISING else None) if d is not None]
+        return min(due, default=None)
 
     # ------------------------------------------------------------ driving
 
@@ -190,8 +209,10 @@ class Session:
             self._end_early("interrupted", line=None)
 
     def tick(self) -> None:
-        """Do whatever is due at the clock's current time: countdown lines, ends of holds."""
+        """Do whatever is due at the clock's current time: countdown lines, ends of holds, silence follow-ups."""
         now = self.clock.now()
+        while not self.ended and self.nudges and self.mode == EXERCISING and self.nudges[0][0] <= now:
+            self._follow_up_silence(self.nudges.pop(0)[1])
         while not self.ended and self.hold is not None:
             deadline = self.hold.deadline()
             if deadline is None or deadline > now:
@@ -216,6 +237,7 @@ class Session:
             self.publish(Understood(self.clock.now(), text, intent.intent, ignored="the guide was speaking"))
             return intent
         self.publish(Understood(self.clock.now(), text, intent.intent))
+        self._arm_nudges()  # they are talking: the silence follow-ups count from now
         if not self._act(intent):
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)
         self.tick()
@@ -304,6 +326,7 @@ class Session:
 
     def _resume(self) -> None:
         self.machine.trigger("resume")
+        self._arm_nudges()
         self.paused_by = None
         self.publish(Resumed(self.clock.now()))
         self.publish(StateEntered(self.clock.now(), self.state))
@@ -335,8 +358,22 @@ class Session:
 
     # ------------------------------------------------------------ steps
 
+    def _follow_up_silence(self, action: str) -> None:
+        kind = self.current.step.kind
+        if action == "prompt":
+            self._say(self.current.step.say[-1])
+        elif action == "are_you_ok":
+            self._say(ARE_YOU_OK[kind])
+        else:
+            self._end_early("no_answer", line=NO_ANSWER)
+
+    def _arm_nudges(self) -> None:
+        now = self.clock.now()
+        self.nudges = [(now + after, action) for after, action in NUDGES.get(self.current.step.kind, ())]
+
     def _open_step(self) -> None:
         planned = self.current
+        self._arm_nudges()
         self.check_in_open = False
         self._say_all(planned.opening_lines())
         if planned.step.kind == "timed":
@@ -377,6 +414,7 @@ class Session:
 
     def _end(self, reason: str) -> None:
         self.hold = None
+        self.nudges = []
         self.end_reason = reason
         self.publish(Ended(self.clock.now(), reason))
 
