@@ -13,13 +13,13 @@ from voiceguide.clock import VirtualClock
 from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed
 from voiceguide.session import (
     ARE_YOU_OK,
-    HELP_LINE,
-    NO_ANSWER,
     DEAF,
     DONE,
     EXERCISING,
+    HELP_LINE,
     MIC_BACK,
     MIC_LOST,
+    NO_ANSWER,
     PAUSED,
     STOP_AND_ADVISE,
     Session,
