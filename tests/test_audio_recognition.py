@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import LIBRARY, cli, json_collector
+from tests.conftest import LIBRARY, PARSER_ALL, cli, json_collector
 from voiceguide.audio import WavSource
 from voiceguide.corpus import add_noise, session_audio
 from voiceguide.recognizers import SphinxRecognizer, heard_events
@@ -99,3 +104,68 @@ def test_a_stream_cut_mid_speech_leaves_the_recogniser_ready_for_the_next(record
     first, second = result.stdout.splitlines()
     assert "ready" in first
     assert second == "['ready', 'it hurts']"
+
+
+def test_a_recording_that_ends_mid_speech_is_heard_to_the_end(tmp_path):
+    wav = tmp_path / "p.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), "my back hurts"], check=True)  # no trailing silence
+    result = cli("simulate", "shotgun", "--audio", str(wav), "--engine", "sphinx")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "session ended: pain" in result.stdout
+
+
+SPHINX = SphinxRecognizer(PHRASES)
+PCM = st.one_of(
+    st.binary(max_size=20_000),  # any bytes, odd lengths included
+    st.builds(lambda n, v: np.full(n, v, dtype=np.int16).tobytes(), st.integers(0, 16_000),
+              st.sampled_from([0, 32767, -32768, 1000])),  # silence, clipping, DC
+    st.builds(lambda n, seed: np.random.default_rng(seed).integers(-32768, 32767, n, dtype=np.int16).tobytes(),
+              st.integers(0, 16_000), st.integers(0, 2**32 - 1)),  # white noise
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(chunks=st.lists(PCM, max_size=6), cut=st.booleans())
+def test_the_recogniser_never_raises_and_pain_after_any_audio_is_still_heard(recordings, chunks, cut):
+    SPHINX.reset()
+    for chunk in chunks:
+        SPHINX.accept(chunk)
+    if cut:
+        SPHINX.flush()  # the stream ends mid-whatever, as when the microphone goes
+    session_wav = WavSource(recordings["flite:rms"])
+    heard = list(heard_events(session_wav, SPHINX))
+    assert any(PARSER_ALL.parse(h.text).intent == "pain" for h in heard), [h.text for h in heard]
+
+
+def _wav_header(rate: int, channels: int = 1, frames: int = 100) -> bytes:
+    import struct
+
+    data = bytes(2 * channels * frames)
+    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, channels, rate,
+            rate * 2 * channels, 2 * channels, 16) + b"data" + struct.pack("<I", len(data)) + data)
+
+
+@pytest.mark.parametrize("rate", [0, 1, 1000])
+def test_a_wav_with_an_unusable_rate_is_a_clear_error(tmp_path, rate):
+    wav = tmp_path / "odd.wav"
+    wav.write_bytes(_wav_header(rate))
+    result = cli("simulate", "shotgun", "--audio", str(wav), "--engine", "sphinx")
+    assert result.returncode == 2 and "is not usable" in result.stderr and "Traceback" not in result.stderr
+
+
+STREAMED = """
+import resource, sys
+from voiceguide.audio import WavSource
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+blocks = sum(1 for _ in WavSource(sys.argv[1], sample_rate=16000).blocks())
+print(blocks, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_long_recording_is_streamed_not_loaded_whole(tmp_path):
+    wav = tmp_path / "long.wav"  # 2 minutes of 48 kHz stereo: 23 MB on disk, 92 MB as float64 if loaded whole
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", str(wav), "synth", "120", "sine", "300"],
+                   check=True)
+    out = subprocess.run([sys.executable, "-c", STREAMED, str(wav)], capture_output=True, text=True, check=True)
+    blocks, grew_mb = map(int, out.stdout.split())
+    assert blocks == 1200 and grew_mb < 10

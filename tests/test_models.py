@@ -6,12 +6,13 @@ import hashlib
 import http.server
 import io
 import threading
+import time
 import zipfile
 
 import pytest
 
 from tests.conftest import cli
-from voiceguide.models import ModelError, download, find_model
+from voiceguide.models import Limits, ModelError, download, find_model
 from voiceguide.recognizers import RecognizerError, VoskRecognizer, check_model_dir, vosk_grammar
 
 
@@ -30,6 +31,7 @@ class Server:
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.cut: int | None = None
+        self.trickle: float | None = None  # seconds between single bytes: a server that has nearly stopped
         self.ranges: list[str | None] = []
         server = self
 
@@ -47,6 +49,12 @@ class Server:
                 self.end_headers()
                 if server.cut is not None:
                     body, server.cut = body[:server.cut], None
+                if server.trickle is not None:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(server.trickle)
+                    return
                 self.wfile.write(body)
 
             def log_message(self, *args):
@@ -157,3 +165,50 @@ def test_vosk_end_to_end_with_a_real_model(tmp_path):
 def test_model_path_lists_where_the_guide_looks(tmp_path):
     out = cli("model", "path", "--model", str(tmp_path)).stdout
     assert str(tmp_path) in out and "models" in out
+
+
+def test_a_refused_archive_leaves_nothing_and_a_retry_works_once_the_server_is_fixed(server, tmp_path):
+    bad = model_zip({"m/am/final.mdl": b"x", "../evil.txt": b"owned"})
+    server.files["/m.zip"] = bad
+    with pytest.raises(ModelError, match="outside the model folder"):
+        download(server.url("/m.zip"), sha(bad), tmp_path, "m", progress=False)
+    assert list(tmp_path.iterdir()) == []  # no hidden .part to resume from
+    good = model_zip()
+    server.files["/m.zip"] = good
+    assert download(server.url("/m.zip"), sha(good), tmp_path, "m", progress=False) == tmp_path / "m"
+    assert server.ranges == [None, None]
+
+
+def test_a_server_that_trickles_is_given_up_on_resumably(server, tmp_path):
+    data = model_zip()
+    server.files["/m.zip"] = data
+    server.trickle = 0.2
+    with pytest.raises(ModelError, match=r"nearly stopped.*run the same command again to resume"):
+        download(server.url("/m.zip"), sha(data), tmp_path, "m", progress=False,
+                 limits=Limits(stall_seconds=1.0, min_bytes=1000))
+    assert 0 < (tmp_path / ".m.zip.part").stat().st_size < len(data)
+
+
+def test_an_archive_that_unpacks_too_large_is_refused(server, tmp_path):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("m/am/final.mdl", bytes(5_000_000))  # 5 MB of zeros: a few kB packed
+        z.writestr("m/conf/model.conf", b"c")
+    data = bomb.getvalue()
+    server.files["/m.zip"] = data
+    with pytest.raises(ModelError, match="unpacks to more than"):
+        download(server.url("/m.zip"), sha(data), tmp_path, "m", len(data), progress=False)  # cap: 4x its size
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("url", "checksum", "message"), [
+    ("not a url", "ab" * 32, "is not an http or https URL"),
+    ("ftp://127.0.0.1/m.zip", "ab" * 32, "is not an http or https URL"),
+    (None, "xyz", "is not a SHA-256 checksum"),
+])
+def test_url_and_checksum_are_checked_before_any_network_use(server, tmp_path, url, checksum, message):
+    server.files["/m.zip"] = model_zip()
+    result = cli("model", "download", "--url", url or server.url("/m.zip"), "--sha256", checksum, "--dir",
+                 str(tmp_path), "--quiet")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert server.ranges == []

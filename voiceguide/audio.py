@@ -61,47 +61,72 @@ class Resampler:
         return self.stream.resample_chunk(np.frombuffer(pcm, dtype=np.int16), last=last).tobytes()
 
 
+MIN_RATE, MAX_RATE = 8000, 384000  # sample rates a recording may have
+
+
 class WavSource:
-    """A WAV file of any rate and channel count, read as timed blocks (time = position in the file)."""
+    """A WAV file of any usable rate and channel count, streamed as timed blocks (time = position in the file).
+
+    The file is read one block at a time, never whole, so an hour-long recording costs no more memory than a
+    second of it.
+    """
 
     def __init__(self, path: str | Path, sample_rate: int | None = None):
         self.path = Path(path)
         try:
             with wave.open(str(self.path), "rb") as w:
                 self.file_rate, self.channels, self.width = w.getframerate(), w.getnchannels(), w.getsampwidth()
-                self.frames = w.readframes(w.getnframes())
+                self.n_frames = w.getnframes()
         except FileNotFoundError:
             raise AudioError(f"no such audio file: {self.path}") from None
-        except (wave.Error, EOFError) as e:
+        except IsADirectoryError:
+            raise AudioError(f"{self.path} is a folder, not an audio file") from None
+        except (wave.Error, EOFError, OSError) as e:
             raise AudioError(f"{self.path} is not a PCM WAV file ({e}); convert it with: "
                              f"sox {self.path} -b 16 out.wav") from None
         if self.width not in (1, 2, 4):
             raise AudioError(f"{self.path}: {8 * self.width}-bit samples are not supported; use 8, 16 or 32-bit PCM")
+        if not MIN_RATE <= self.file_rate <= MAX_RATE or self.channels < 1:
+            raise AudioError(f"{self.path}: a sample rate of {self.file_rate} Hz with {self.channels} channel(s) is "
+                             f"not usable; convert it with: sox {self.path} -r 16000 -c 1 out.wav")
         self.sample_rate = sample_rate or self.file_rate
 
     @property
     def duration(self) -> float:
-        return len(self.frames) / (self.width * self.channels * self.file_rate)
+        return self.n_frames / self.file_rate
 
-    def samples(self) -> np.ndarray:
-        """The whole file as int16 mono at ``sample_rate``."""
+    def _mono(self, frames: bytes) -> np.ndarray:
         dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[self.width]
-        raw = np.frombuffer(self.frames, dtype=dtype).astype(np.float64)
+        whole = len(frames) - len(frames) % (self.width * self.channels)
+        raw = np.frombuffer(frames[:whole], dtype=dtype).astype(np.float64)
         if self.width == 1:
             raw = (raw - 128) * 256
         elif self.width == 4:
             raw = raw / 65536
-        mono = to_mono_int16(raw.reshape(-1, self.channels))
-        if self.sample_rate != self.file_rate:
-            mono = soxr.resample(mono, self.file_rate, self.sample_rate)
-        return mono
+        return to_mono_int16(raw.reshape(-1, self.channels))
 
     def blocks(self) -> Iterator[Block]:
-        mono = self.samples()
-        step = int(self.sample_rate * BLOCK_SECONDS)
-        for start in range(0, len(mono), step):
-            chunk = mono[start:start + step]
-            yield Block((start + len(chunk)) / self.sample_rate, chunk.tobytes())
+        convert = Resampler(self.file_rate, self.sample_rate)
+        block_bytes = 2 * max(1, int(self.sample_rate * BLOCK_SECONDS))
+        pending = bytearray()
+        sent = 0  # bytes of output handed out so far
+
+        def ready(final: bool) -> Iterator[Block]:
+            nonlocal pending, sent
+            while len(pending) >= block_bytes or (final and pending):
+                pcm, pending = bytes(pending[:block_bytes]), pending[block_bytes:]
+                sent += len(pcm)
+                yield Block(sent / 2 / self.sample_rate, pcm)
+
+        try:
+            with wave.open(str(self.path), "rb") as w:
+                while frames := w.readframes(int(self.file_rate * BLOCK_SECONDS) or 1):
+                    pending += convert(self._mono(frames).tobytes())
+                    yield from ready(final=False)
+        except (wave.Error, EOFError, OSError) as e:
+            raise AudioError(f"{self.path} could not be read to the end ({e})") from None
+        pending += convert(b"", last=True)
+        yield from ready(final=True)
 
 
 class MicrophoneSource:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import io
 import json
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from voiceguide import __version__
 from voiceguide.engines import ENGINES, SPEECH_ENGINES
@@ -18,6 +20,13 @@ from voiceguide.events import OutputEvent
 from voiceguide.intents import IntentParser
 from voiceguide.routines import Routine, Step, load_library, spoken_names
 from voiceguide.simulate import event_json, format_event, parse_script, script_events, simulate
+
+
+def _stdin() -> TextIO:
+    """Standard input as text in which bytes that are not UTF-8 are replaced, never fatal."""
+    if sys.stdin is None:
+        return io.StringIO()
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
 
 
 def _library(args: argparse.Namespace) -> dict[str, Routine]:
@@ -104,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     parser = IntentParser(spoken_names(_library(args)))
     if args.text == ["-"]:
-        for line in sys.stdin:
+        for line in _stdin():
             if line.strip():
                 print(parser.parse(line.strip()).to_json(), flush=True)
         return 0
@@ -132,10 +141,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not args.script:
         raise UserError("give --script FILE or --audio FILE.wav")
     if args.script == "-":
-        script = parse_script(sys.stdin, "<stdin>")
+        script = parse_script(_stdin(), "<stdin>")
     else:
         try:
-            text = Path(args.script).read_text(encoding="utf-8")
+            text = Path(args.script).read_text(encoding="utf-8", errors="replace")
         except OSError as e:
             raise UserError(f"cannot read the script {args.script}: {e.strerror or e}") from None
         script = parse_script(text.splitlines(), args.script)
@@ -181,7 +190,6 @@ def _notify(message: str) -> None:
 
 
 def _live(args: argparse.Namespace, library: dict[str, Routine], settings):
-    import io
     import logging
 
     from voiceguide.display import Display
@@ -194,7 +202,7 @@ def _live(args: argparse.Namespace, library: dict[str, Routine], settings):
     speaker = SpeakerThread(voice=settings.get("voice"), rate=settings.get("rate"), volume=settings.get("volume"),
                             notify=_notify)
     display = Display(quiet=args.quiet)
-    typed = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if sys.stdin else io.StringIO()
+    typed = _stdin()
     options = LiveOptions(history=history_path(), record=Path(args.record) if args.record else None,
                           verbose=args.verbose)
     live = Live(library, settings, speaker, display, _notify, typed, options)
@@ -268,6 +276,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     if args.url:
         if not args.sha256:
             raise UserError("--url needs --sha256 HEX, the checksum the file must have")
+        models.check_source(args.url, args.sha256)
         name = args.name or Path(args.url).name.removesuffix(".zip")
         known = models.KnownModel(name, args.url, None, args.sha256)
     else:
@@ -276,7 +285,9 @@ def cmd_model(args: argparse.Namespace) -> int:
             raise UserError(f"unknown model '{name}'; known: {', '.join(models.KNOWN_MODELS)} (or give --url and "
                             "--sha256)")
         known = models.KNOWN_MODELS[name]
-    path = models.download(known.url, known.sha256, dest, known.name, known.size, progress=not args.quiet)
+    limits = models.Limits(max_unpacked=int(args.max_size * 1e6) if args.max_size else None)
+    path = models.download(known.url, known.sha256, dest, known.name, known.size, progress=not args.quiet,
+                           limits=limits)
     print(f"installed {path}")
     return 0
 
@@ -309,16 +320,18 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"voiceguide history ({path})", title_justify="left")
+    table = Table(title=Text(f"voiceguide history ({path})"), title_justify="left")
     for column in ("started", "routine", "min", "sets", "holds", "pauses", "ended", "pain reports"):
         table.add_column(column)
     for r in sessions:
         started = datetime.datetime.fromtimestamp(r.started).strftime("%Y-%m-%d %H:%M")
         minutes = f"{(r.ended - r.started) / 60:.1f}" if r.ended else "-"
         pain = "; ".join(f"! \"{p['words']}\" ({p['advice']})" for p in r.pain)
-        table.add_row(started, r.routine, minutes, str(r.sets_done), f"{r.holds_done}/{r.holds}", str(r.pauses),
-                      r.how, pain, style="bold red" if r.pain else None)
+        cells = (started, r.routine, minutes, str(r.sets_done), f"{r.holds_done}/{r.holds}", str(r.pauses), r.how,
+                 pain)
+        table.add_row(*map(Text, cells), style="bold red" if r.pain else None)  # shown literally, never as markup
     Console(width=max(100, Console().width)).print(table)
     return 0
 
@@ -395,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", metavar="DIR", help="where to install (default: your user data folder)")
     p.add_argument("--url", metavar="URL", help="fetch from here instead, e.g. a local mirror")
     p.add_argument("--sha256", metavar="HEX", help="the SHA-256 the file from --url must have")
+    p.add_argument("--max-size", type=float, metavar="MB", help="refuse an archive that unpacks to more than this "
+                   "(default: 4 times the model's known size, or 2000 MB)")
     p.add_argument("--model", metavar="PATH", help="also look here (for list and path)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_model)

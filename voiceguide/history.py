@@ -89,27 +89,64 @@ class SessionRecord:
 
 
 def read_sessions(path: Path, warn: Callable[[str], None]) -> list[SessionRecord]:
-    """Every session in the history, oldest first; unreadable lines are skipped with a warning."""
+    """Every session in the history, oldest first. It never fails: a line that is not a valid fact (torn,
+    not JSON, a field of the wrong type, a time out of range) is skipped with a warning."""
     sessions: dict[str, SessionRecord] = {}
     for number, fact in _facts(path, warn):
-        sid = fact.get("session")
-        if not isinstance(sid, str):
-            warn(f"{path}:{number}: no session id; skipped")
+        problem = _invalid(fact)
+        if problem:
+            warn(f"{path}:{number}: {problem}; skipped")
             continue
-        record = sessions.setdefault(sid, SessionRecord(sid))
-        kind, at = fact.get("kind"), fact.get("at", 0.0)
+        record = sessions.setdefault(fact["session"], SessionRecord(fact["session"]))
+        kind, at = fact["kind"], float(fact["at"])
         if kind == "start":
-            record.routine, record.engine, record.started = fact.get("routine", "?"), fact.get("engine", "?"), at
+            record.routine, record.engine, record.started = fact["routine"], fact.get("engine", "?"), at
         elif kind == "hold":
             record.holds += 1
-            record.holds_done += bool(fact.get("completed"))
+            record.holds_done += fact["completed"]
         elif kind == "pause":
             record.pauses += fact.get("by", "user") == "user"  # a lost microphone is not the user pausing
         elif kind == "pain":
-            record.pain.append({"words": fact.get("words", ""), "advice": fact.get("advice", "")})
+            record.pain.append({"words": fact["words"], "advice": fact["advice"]})
         elif kind == "end":
-            record.ended, record.how, record.sets_done = at, fact.get("reason", "?"), fact.get("sets_done", 0)
+            record.ended, record.how, record.sets_done = at, fact["reason"], fact.get("sets_done", 0)
     return sorted(sessions.values(), key=lambda r: r.started)
+
+
+# What each kind of fact must carry, and of which type.
+FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "start": {"routine": str},
+    "hold": {"completed": bool},
+    "pause": {},
+    "pain": {"words": str, "advice": str},
+    "end": {"reason": str},
+}
+OPTIONAL: dict[str, type | tuple[type, ...]] = {"engine": str, "by": str, "sets_done": int}
+LATEST = 4102444800.0  # 2100-01-01: a time beyond this is not one this program wrote
+
+
+def _invalid(fact: dict[str, Any]) -> str | None:
+    """Why ``fact`` is not a valid history fact, or None."""
+    if not isinstance(fact.get("session"), str):
+        return "no session id"
+    kind = fact.get("kind")
+    if kind not in FIELDS:
+        return f"unknown kind {kind!r}"
+    at = fact.get("at")
+    if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at <= LATEST:  # NaN fails too
+        return f"'at' is not a time: {at!r}"
+    for name, wanted in FIELDS[kind].items():
+        if not _typed(fact.get(name), wanted):
+            return f"'{name}' missing or of the wrong type in a {kind} fact"
+    for name, wanted in OPTIONAL.items():
+        if name in fact and not _typed(fact[name], wanted):
+            return f"'{name}' of the wrong type"
+    return None
+
+
+def _typed(value: Any, wanted: type | tuple[type, ...]) -> bool:
+    """isinstance, except that true and false are not numbers here."""
+    return isinstance(value, wanted) and (wanted is bool or not isinstance(value, bool))
 
 
 def _facts(path: Path, warn: Callable[[str], None]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -117,12 +154,15 @@ def _facts(path: Path, warn: Callable[[str], None]) -> Iterator[tuple[int, dict[
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return
+    except OSError as e:
+        warn(f"cannot read the history at {path}: {e.strerror or e}")
+        return
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             fact = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             warn(f"{path}:{number}: not a complete JSON line (a write cut short?); skipped")
             continue
         if isinstance(fact, dict):

@@ -47,6 +47,8 @@ from voiceguide.vocabulary import (
     STOP_WORDS,
 )
 
+MAX_WORDS = 300  # a longer text is read for commands only this far (see IntentParser.parse)
+MAX_ECHO = 2000  # characters of a long text kept in the Intent
 INTENTS = ("start", "ready", "next", "pause", "resume", "repeat", "stop", "pain", "ok", "help", "unknown")
 ADVICE_LEVELS = ("stop", "professional", "emergency")  # in rising order of urgency
 # Intents acted on even while the guide is speaking; the guide's own lines must never parse as these.
@@ -109,9 +111,18 @@ class IntentParser:
         self.names.sort(key=lambda pair: -len(pair[0]))  # longest name first
 
     def parse(self, text: str) -> Intent:
-        """Return the intent of ``text``; works on partial recogniser output too."""
+        """Return the intent of ``text``; works on partial recogniser output too.
+
+        A text of more than MAX_WORDS words is read for commands only in its first MAX_WORDS words (and
+        echoed back cut short), but checked for pain all through, in time that grows only with its length.
+        """
         tokens = tokenize(text)
-        advice = pain_level(tokens)
+        if len(tokens) > MAX_WORDS:
+            text = text[:MAX_ECHO] + "…" if len(text) > MAX_ECHO else text
+            advice = pain_level_anywhere(tokens)
+            tokens = tokens[:MAX_WORDS]
+        else:
+            advice = pain_level(tokens)
         if advice:
             return Intent(text, "pain", advice=advice)
         stops = [i for i, t in enumerate(tokens) if t in STOP_WORDS]
@@ -159,6 +170,19 @@ def pain_level(tokens: list[str]) -> str | None:
         return "professional"
     not_ok = any(t in NEGATED_OK_IS_PAIN and _negated(tokens, i, {"not", "no"}, window=2) for i, t in enumerate(tokens))
     return "stop" if pain_here or not_ok else None
+
+
+# Words that can start or carry a pain reading: where a long text is looked at closely.
+PAIN_CUES = (PAIN_WORDS | NERVE_WORDS | EMERGENCY_WORDS | LEG_WORDS | NEGATED_OK_IS_PAIN
+             | {p[0] for p in (*NERVE_PHRASES, *EMERGENCY_PHRASES, *DISTRESS_PHRASES)} | {"down", "into", "along"})
+PAIN_REACH = 8  # words either side of a cue that can change its reading (negation, "down my leg")
+
+
+def pain_level_anywhere(tokens: list[str]) -> str | None:
+    """The highest advice level of pain anywhere in a long text: each cue word is read in a window around it."""
+    levels = {pain_level(tokens[max(0, i - PAIN_REACH):i + PAIN_REACH + 1])
+              for i, t in enumerate(tokens) if t in PAIN_CUES}
+    return max(levels - {None}, key=ADVICE_LEVELS.index, default=None)
 
 
 def _down_the_leg(tokens: list[str]) -> bool:

@@ -100,7 +100,7 @@ class SphinxRecognizer:
         self.candidate, self.stable_frames = "", 0
 
     def accept(self, pcm: bytes) -> list[Result]:
-        self.buffer += pcm
+        self.buffer += pcm[:len(pcm) - len(pcm) % 2]  # whole int16 samples only: a stray byte would misalign the rest
         results: list[Result] = []
         while len(self.buffer) >= self.frame_bytes:
             frame, self.buffer = self.buffer[:self.frame_bytes], self.buffer[self.frame_bytes:]
