@@ -224,3 +224,42 @@ def test_a_huge_line_is_cut_for_commands_but_the_pain_check_sees_all_of_it():
     assert len(late_pain.text) < 5_000  # what is echoed back is cut too
     assert parser.parse(filler + "ready").intent == "unknown"  # a command is only read in the first words
     assert parser.parse("la " * (MAX_WORDS - 2) + "ready").intent == "ready"
+
+
+# ------------------------------------------------------------ an engine that cannot load
+
+
+def test_a_vosk_library_that_cannot_load_falls_back_with_one_sentence(tmp_path):
+    """As on a Pi without libatomic1: a Vosk model is installed, but `import vosk` fails with OSError."""
+    broken = tmp_path / "site" / "vosk"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise OSError("libatomic.so.1: cannot open shared object file")\n')
+    model = tmp_path / "models" / "vosk-model-small-en-us-0.15"
+    for part in ("am/final.mdl", "conf/model.conf", "graph/HCLr.fst"):
+        (model / part).parent.mkdir(parents=True, exist_ok=True)
+        (model / part).write_bytes(b"x")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "VOICEGUIDE_MODEL": str(model)}
+    doctor = subprocess.run([sys.executable, "-m", "voiceguide", "doctor"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert "Traceback" not in doctor.stderr and "libatomic1" in doctor.stdout
+    wav = tmp_path / "silence.wav"
+    wav.write_bytes(_silent_wav())
+    run = subprocess.run([sys.executable, "-m", "voiceguide", "simulate", "shotgun", "--audio", str(wav)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    assert "libatomic1" in run.stderr and "built-in recogniser" in run.stderr
+    insisted = subprocess.run([sys.executable, "-m", "voiceguide", "simulate", "shotgun", "--audio", str(wav),
+                               "--engine", "vosk"], capture_output=True, text=True, env=env, timeout=120)
+    assert insisted.returncode == 2 and "libatomic1" in insisted.stderr and "Traceback" not in insisted.stderr
+
+
+def _silent_wav() -> bytes:
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(bytes(32000))
+    return buffer.getvalue()

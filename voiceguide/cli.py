@@ -160,6 +160,8 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
 
     source = WavSource(args.audio)
     choice = choose_engine(args.engine, args.model)
+    if choice.why:
+        _notify(choice.why)
     if choice.engine == "keyboard":
         raise UserError(f"--audio needs a speech engine, and none can run here: {choice.why}")
     _, recognizer = build_with_fallback(choice, grammar_phrases(spoken_names(library)), source.sample_rate, _notify)

@@ -72,6 +72,8 @@ def choose_engine(requested: str | None, model: str | None) -> EngineChoice:
             return EngineChoice("vosk", found)
         notes.append(f"a Vosk model is installed but {problem}")
     if (problem := sphinx_problem()) is None:
+        if notes:
+            notes.append("the built-in recogniser is used instead")
         notes.append("" if found else "no Vosk model found, so the built-in recogniser is used; for better "
                                       "recognition run: voiceguide model download")
         return EngineChoice("sphinx", None, "; ".join(filter(None, notes)))
