@@ -9,8 +9,12 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from voiceguide.bench.hearing import Hearing
+from typing import TYPE_CHECKING
+
 from voiceguide.bench.plan import NOISES
+
+if TYPE_CHECKING:
+    from voiceguide.bench.hearing import Hearing
 
 GOALS = {"pain recall, clean": 1.0, "pain recall, 10 dB": 0.95, "false stops": 0.01, "median reaction (s)": 0.150,
          "real-time factor": 0.05, "peak RSS (MB)": 150.0}
