@@ -20,6 +20,7 @@ from voiceguide.events import HoldEnded, OutputEvent, Paused, Said, StateEntered
 from voiceguide.intents import IntentParser
 from voiceguide.routines import Routine, builtin_routines, spoken_names
 from voiceguide.session import Session
+from voiceguide.speech import Voice
 
 LIBRARY = builtin_routines()
 
@@ -78,6 +79,7 @@ class FakeSpeaker:
         self.dropped: list[str] = []
         self.interrupts = 0
         self.busy_always = busy_always
+        self.voice = Voice()
 
     def say(self, text: str) -> None:
         self.queued.append(text)
@@ -89,6 +91,9 @@ class FakeSpeaker:
 
     def busy(self, t: float) -> bool:
         return self.busy_always
+
+    def adjust(self, change: str) -> bool:
+        return self.voice.adjust(change)
 
     def play(self) -> list[str]:
         """Everything queued is spoken to the end."""

@@ -32,7 +32,7 @@ def test_the_corpus_has_every_phrase_the_guide_listens_for():
     assert {p.text for p in phrases} >= {t for texts in PHRASEBOOK.values() for t in texts}
     assert {p.routine for p in phrases if p.intent == "start"} == set(LIBRARY)
     red_flags = {p.advice for p in phrases if p.intent == "pain"}
-    assert red_flags == {"stop", "professional", "emergency"}
+    assert red_flags == {"stop", "unwell", "professional", "emergency"}
     # reaction is timed where the last word decides
     timed = {p.expected.text for p in corpus_phrases(LIBRARY, PARSER_ALL) if p.timed}
     assert "it hurts" in timed and "pain down my leg" not in timed

@@ -32,7 +32,7 @@ def test_start_names_the_routine(text, routine):
     ("ouch", "stop"), ("ow", "stop"), ("that really hurts", "stop"), ("it hurts", "stop"),
     ("no, it hurts", "stop"), ("sharp pain in my back", "stop"), ("that's painful", "stop"),
     ("I feel a stabbing in my hip", "stop"), ("not good", "stop"), ("it doesn't feel right", "stop"),
-    ("my back is sore", "stop"), ("help me", "stop"), ("stop it hurts", "stop"),
+    ("my back is sore", "stop"), ("help me", "unwell"), ("stop it hurts", "stop"),
     ("my leg is tingling", "professional"), ("pain going down my leg", "professional"),
     ("it's shooting into the back of my leg", "professional"), ("my foot went numb", "professional"),
     ("I've got pins and needles", "professional"), ("my leg feels weak", "professional"),

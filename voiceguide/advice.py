@@ -1,7 +1,8 @@
 """What the guide says when it stops for pain, graded by the seed's warning signs.
 
-Every line restates ../shared/seed/lower-back-and-hip-routines.txt, section
-"Recognizing Signs to Stop Self-Manipulation", in our own words.
+The stop, professional and emergency lines restate the seed text (lower-back-and-hip-routines.txt, section
+"Recognizing Signs to Stop Self-Manipulation") in our own words. The unwell lines cover distress the seed
+does not grade, with general advice only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ ADVICE: dict[str, tuple[str, ...]] = {
         "Pain is a signal to stop, not to push through. These movements should bring ease, not discomfort.",
         "Don't force it. Tightness that won't release is usually muscular, "
         "and heat, rest or gentle stretching will help more than pushing harder.",
+    ),
+    # Feeling faint, sick or breathless, unable to move or to cope: the seed text does not grade these, so
+    # the advice is only general and safe (stop, rest, get help if it does not pass), with no medical claim.
+    "unwell": (
+        "Stopping now. Slowly ease out of the position, and rest where you are.",
+        "Don't try any more exercises for now.",
+        "If this doesn't pass, or it gets worse, get help: call someone nearby, a doctor, or emergency services.",
     ),
     # Pain down the leg, numbness, pins and needles or weakness: possible nerve irritation,
     # which self-manipulation can worsen; needs a professional medical assessment.
@@ -35,7 +43,7 @@ ADVICE: dict[str, tuple[str, ...]] = {
 
 
 def advice_for(level: str) -> tuple[str, ...]:
-    """The spoken advice for an advice level: 'stop', 'professional' or 'emergency'."""
+    """The spoken advice for an advice level: 'stop', 'unwell', 'professional' or 'emergency'."""
     return ADVICE[level]
 
 

@@ -172,9 +172,35 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.language:
+        return _bench_language(args)
     from voiceguide.bench import run
 
     run(args)
+    return 0
+
+
+PHRASE_FILES = Path(__file__).resolve().parent.parent / "tests" / "phrases"
+
+
+def _bench_language(args: argparse.Namespace) -> int:
+    from voiceguide.bench.language import measure, parse_microseconds, print_language, read_phrasings
+
+    files = [Path(f) for f in args.phrases] if args.phrases else sorted(PHRASE_FILES.glob("*.tsv"))
+    if not files:
+        raise UserError(f"no phrase files in {PHRASE_FILES}; give --phrases FILE")
+    parser = IntentParser(spoken_names(load_library()))
+    figures = [measure(f.stem, read_phrasings(f), parser) for f in files]
+    print_language(figures)
+    print(f"parse time: {parse_microseconds(parser, [p.text for f in files for p in read_phrasings(f)]):.0f} µs "
+          "per utterance (mean, one core)")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "language.json").write_text(json.dumps([f.to_json() for f in figures], indent=2) + "\n")
+    except OSError as e:
+        raise UserError(f"cannot write {out / 'language.json'}: {e.strerror or e}") from None
+    print(f"wrote {out / 'language.json'}")
     return 0
 
 
@@ -441,6 +467,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes for the corpus (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--language", action="store_true",
+                   help="measure only how everyday phrasings are understood (typed text, no audio; seconds)")
+    p.add_argument("--phrases", action="append", metavar="FILE",
+                   help="a phrase file for --language (repeatable; default: tests/phrases/*.tsv)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("doctor", help="check microphone, speech out, recognisers, model and config, with fixes")

@@ -18,6 +18,7 @@ The parser works on partial text too: a pain word counts as soon as it appears.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -148,23 +149,31 @@ def tokenize(text: str) -> list[str]:
 class Words:
     """The tokens of one utterance and their lemmas, with the lookups every stage needs."""
 
-    def __init__(self, tokens: list[str]):
+    def __init__(self, tokens: list[str], lemmas: list[str] | None = None):
         self.tokens = tokens
-        self.lemmas = [lemma(t) for t in tokens]
+        self.lemmas = [lemma(t) for t in tokens] if lemmas is None else lemmas
+        self.index: dict[str, list[int]] = {}  # each word, as written and as its lemma: where it stands
+        for i, (t, m) in enumerate(zip(self.tokens, self.lemmas, strict=True)):
+            self.index.setdefault(t, []).append(i)
+            if m != t:
+                self.index.setdefault(m, []).append(i)
 
     def __len__(self) -> int:
         return len(self.tokens)
 
     def at(self, table: Iterable[str]) -> list[int]:
         """Where a word of ``table`` stands, as written or as its lemma."""
-        table = set(table)
-        return [i for i, (t, m) in enumerate(zip(self.tokens, self.lemmas, strict=True)) if t in table or m in table]
+        return sorted({i for w in table if w in self.index for i in self.index[w]})
 
     def find(self, phrase: Phrase) -> list[int]:
         """Where ``phrase`` starts (each word matching as written or as its lemma)."""
-        n = len(phrase)
-        return [i for i in range(len(self.tokens) - n + 1)
-                if all(self.tokens[i + k] == w or self.lemmas[i + k] == w for k, w in enumerate(phrase))]
+        end = len(self.tokens) - len(phrase)
+        return [i for i in self.index.get(phrase[0], ()) if i <= end
+                and all(self.tokens[i + k] == w or self.lemmas[i + k] == w for k, w in enumerate(phrase[1:], 1))]
+
+    def written(self) -> Words:
+        """The same words matched only as written: commands are ("paused" and "stopped" are not commands)."""
+        return Words(self.tokens, self.tokens)
 
     def has(self, words: Iterable[str] = (), phrases: Iterable[Phrase] = ()) -> bool:
         return bool(self.at(words)) or any(self.find(p) for p in phrases)
@@ -219,7 +228,8 @@ class IntentParser:
         if advice:
             return Intent(text, "pain", advice=advice)
         routine = self._routine(words.tokens)
-        return Intent(text, command(words, routine is not None), routine=routine)
+        calm = bool(words.at(PAIN_WORDS | NERVE_WORDS | SOUNDS))  # pain words, every one negated or resolved
+        return Intent(text, command(words.written(), routine is not None, calm), routine=routine)
 
     def _routine(self, tokens: list[str]) -> str | None:
         for name, rid in self.names:
@@ -236,8 +246,8 @@ def _find(tokens: list[str], phrase: Phrase) -> list[int]:
 # ------------------------------------------------------------ commands
 
 
-def command(words: Words, names_a_routine: bool) -> str:
-    """The command in words that carry no pain, its negation read."""
+def command(words: Words, names_a_routine: bool, calm: bool) -> str:
+    """The command in words that carry no pain, its negation read; ``calm`` if they deny pain."""
     for intent, phrases in VOICE.items():
         if words.has((), phrases):
             return intent
@@ -264,7 +274,7 @@ def command(words: Words, names_a_routine: bool) -> str:
             return intent
     if words.has(UNSURE_WORDS, UNSURE_PHRASES):
         return "unsure"
-    if words.live(OK_WORDS, OK_PHRASES) or _calm(words):
+    if words.live(OK_WORDS, OK_PHRASES) or calm:
         return "ok"
     return "unknown"
 
@@ -272,11 +282,6 @@ def command(words: Words, names_a_routine: bool) -> str:
 def _follows(words: Words, start: int, phrases: Iterable[Phrase], within: int) -> bool:
     """Does one of ``phrases`` begin within ``within`` words from ``start``?"""
     return any(start <= i <= start + within for p in phrases for i in words.find(p))
-
-
-def _calm(words: Words) -> bool:
-    """Pain words that are all negated or resolved: "no pain", "the ache has gone"."""
-    return bool(words.at(PAIN_WORDS | NERVE_WORDS | SOUNDS))
 
 
 # ------------------------------------------------------------ pain
@@ -301,7 +306,7 @@ def pain_level(words: Words | list[str]) -> str | None:
 def _clauses(words: Words) -> list[Words]:
     cuts = [i for i, t in enumerate(words.tokens) if t in CONTRAST and i > 0]
     bounds = [0, *cuts, len(words)]
-    return [Words(words.tokens[a:b]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [Words(words.tokens[a:b], words.lemmas[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _clause_level(w: Words) -> str | None:

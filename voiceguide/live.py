@@ -49,6 +49,7 @@ LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
 LISTEN_AGAIN = "Say start, and the name of a routine, when you want another."
 NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise now. Please have a health "
                  "professional check you first; once they have, you can start me again.")
+NO_MORE_AFTER = ("unwell", "professional", "emergency")  # advice after which listen starts no other routine
 RETRY_SECONDS = 3.0
 BETWEEN_ROUTINES = "(between routines)"
 
@@ -243,11 +244,11 @@ class Live:
             elif intent.intent == "stop":
                 self.speaker.interrupt()
                 self._say("Okay. I'm here when you need me.")
-            elif intent.intent == "start" and intent.routine and self.worst_advice in ("professional", "emergency"):
+            elif intent.intent == "start" and intent.routine and self.worst_advice in NO_MORE_AFTER:
                 self._say(NO_MORE_TODAY)
             elif intent.intent == "start" and intent.routine:
                 self.run(self.library[intent.routine])
-                self._say(NO_MORE_TODAY if self.worst_advice in ("professional", "emergency") else LISTEN_AGAIN)
+                self._say(NO_MORE_TODAY if self.worst_advice in NO_MORE_AFTER else LISTEN_AGAIN)
             elif intent.intent in ("start", "help"):
                 routines = ", ".join(r.title for r in self.library.values())
                 self._say(f"Say start, and one of: {routines}.")

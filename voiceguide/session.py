@@ -53,7 +53,7 @@ EXERCISING, PAUSED, STOP_AND_ADVISE, DONE = "exercising", "paused", "stop_and_ad
 OPENING = "I'm listening the whole time, so tell me straight away how you feel if anything changes."
 PAUSED_LINE = "Paused. Take your time, and say resume when you want to carry on."
 RESUMING = "Resuming."
-STOPPED_LINE = "Okay, we'll finish here. Take your time before you get up."
+STOPPED_LINE = "Okay, we'll leave it there. Take your time before you get up."
 HOLD_CHECK_IN = "How is that feeling?"
 ACK = "Good."
 MIC_LOST = "I can't hear you: the microphone is gone. I've paused, and I'll carry on when it's back."
@@ -61,12 +61,17 @@ MIC_BACK = "The microphone is back."
 DEAF = "I can't hear you any more, so I'm ending the session here. Slowly ease out of the position and rest."
 ARE_YOU_OK = {"wait": "Are you okay? Say ready to carry on, or tell me how you feel.",
               "check_in": "Are you okay? Say fine to carry on."}
-NO_ANSWER = ("I haven't heard an answer, so we'll finish here. Take your time before you get up, "
+NO_ANSWER = ("I haven't heard an answer, so we'll leave it there. Take your time before you get up, "
              "and ask someone for help if you need it.")
+TAKE_YOUR_TIME = "Take your time. Say ready when you are."
+ASK_AGAIN = "Is it okay to carry on? Say fine to go on, or tell me what you feel."
+VOICE_ACK = {"slower": "Slower.", "faster": "Faster.", "louder": "Louder.", "quieter": "Quieter."}
+VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as I go.",
+               "louder": "That's as loud as I go.", "quieter": "That's as quiet as I go."}
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
-             "To take a breather or finish early, just tell me. I'm listening for how you feel the whole time.")
+             "To rest, or to end early, just tell me. I'm listening for how you feel the whole time.")
 FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
-               *ARE_YOU_OK.values(), NO_ANSWER)
+               *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, ASK_AGAIN, *VOICE_ACK.values(), *VOICE_LIMIT.values())
 
 # Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
 # to do). A step that waits for "ready" says its prompt again, twice, then asks if all is well, then ends the
@@ -255,6 +260,8 @@ class Session:
             self._end_early("stopped", line=STOPPED_LINE)
         elif kind == "help":
             self._say(HELP_LINE)
+        elif kind in VOICE_ACK:
+            self._say(VOICE_ACK[kind] if self.speaker.adjust(kind) else VOICE_LIMIT[kind])
         elif self.mode == PAUSED:
             return self._act_while_paused(kind)
         elif kind == "pause":
@@ -262,12 +269,16 @@ class Session:
             self._pause(by="user")
         elif kind == "repeat":
             self._say_all(self.current.opening_lines())
+        elif kind == "not_ready" and self.current.step.kind != "timed":
+            self._say(TAKE_YOUR_TIME)
+        elif kind == "unsure" and (self.check_in_open or self.current.step.kind == "check_in"):
+            self._say(ASK_AGAIN)  # neither clearly fine nor pain: ask, rather than carry on
         else:
             return self._move_on(kind)
         return True
 
     def _act_while_paused(self, kind: str) -> bool:
-        if kind == "repeat":
+        if kind in ("repeat", "not_ready"):
             self._say(PAUSED_LINE)
         elif kind in ("resume", "ready"):
             self._resume()

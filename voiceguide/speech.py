@@ -43,7 +43,7 @@ class Clip:
 class Synthesizer:
     """pyttsx3 writing each line to a WAV file. Use it from one thread only."""
 
-    def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None):
+    def __init__(self, voice: str | None = None, rate: int | None = None):
         import pyttsx3
 
         # pyttsx3.init() hands back any engine still alive in this process, whichever thread made it, and
@@ -56,19 +56,22 @@ class Synthesizer:
             if voice not in ids:
                 raise ValueError(f"no voice called {voice!r}; voices here: {', '.join(sorted(ids)[:12])}")
             self.engine.setProperty("voice", voice)
+        self.rate = rate
         if rate is not None:
             self.engine.setProperty("rate", rate)
-        if volume is not None:
-            self.engine.setProperty("volume", volume)
         self.folder = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self.count = 0
-        self.cache: dict[str, Clip] = {}
+        self.cache: dict[tuple[str, int | None], Clip] = {}
         self.synthesize("ready")  # the first runAndWait() after init() can return early: warm up on a throwaway
 
-    def synthesize(self, text: str) -> Clip:
-        """The spoken ``text`` as int16 mono samples."""
-        if text in self.cache:
-            return self.cache[text]
+    def synthesize(self, text: str, rate: int | None = None) -> Clip:
+        """The spoken ``text`` as int16 mono samples, at ``rate`` words per minute if given."""
+        if rate is not None and rate != self.rate:
+            self.engine.setProperty("rate", rate)
+            self.rate = rate
+        key = (text, self.rate)
+        if key in self.cache:
+            return self.cache[key]
         for _ in range(SYNTH_ATTEMPTS):  # pyttsx3 now and then ends its loop before writing the file: again
             self.count += 1
             path = self.folder / f"line{self.count}.wav"  # a new file each time: pyttsx3 may reuse an old target
@@ -81,7 +84,7 @@ class Synthesizer:
         else:
             raise RuntimeError(f"speech synthesis wrote no audio for {text!r} in {SYNTH_ATTEMPTS} attempts")
         if len(self.cache) < 200:
-            self.cache[text] = clip
+            self.cache[key] = clip
         return clip
 
 
@@ -106,6 +109,31 @@ def _read_complete(path: Path) -> Clip | None:
         return None
 
 
+VOICE_CHANGES: dict[str, tuple[str, float]] = {"slower": ("rate", -25), "faster": ("rate", 25),
+                                               "louder": ("volume", 0.2), "quieter": ("volume", -0.2)}
+RATE_RANGE = (100, 260)  # words per minute the voice controls keep to
+VOLUME_RANGE = (0.3, 1.0)
+
+
+@dataclass
+class Voice:
+    """How the guide speaks: words per minute and loudness, changed by "slower", "louder"... within bounds."""
+
+    rate: int = 175
+    volume: float = 1.0
+
+    def adjust(self, change: str) -> bool:
+        """Apply a voice control; False if the voice is already at its bound that way."""
+        what, step = VOICE_CHANGES[change]
+        low, high = RATE_RANGE if what == "rate" else VOLUME_RANGE
+        now = getattr(self, what)
+        new = min(high, max(low, now + step))
+        if abs(new - now) < 1e-9:
+            return False
+        setattr(self, what, type(now)(round(new, 2)))
+        return True
+
+
 class Speaker(Protocol):
     """Where spoken lines go. The session uses ``say``, ``interrupt`` and ``busy(t)`` (was the guide
     talking at time ``t``?); a live run also starts it, waits for it to finish, and closes it."""
@@ -115,6 +143,8 @@ class Speaker(Protocol):
     def interrupt(self) -> None: ...
 
     def busy(self, t: float) -> bool: ...
+
+    def adjust(self, change: str) -> bool: ...
 
     def start(self) -> None: ...
 
@@ -126,8 +156,14 @@ class Speaker(Protocol):
 class SilentSpeaker:
     """A speaker that takes no time and is never busy: for simulation."""
 
+    def __init__(self) -> None:
+        self.voice = Voice()
+
     def say(self, text: str) -> None:
         pass
+
+    def adjust(self, change: str) -> bool:
+        return self.voice.adjust(change)
 
     def interrupt(self) -> None:
         pass
@@ -159,7 +195,8 @@ class SpeakerThread:
         self.notify = notify
         self.working = True
         self.played: list[str] = []  # lines spoken to the end (not cut by an interrupt)
-        self.options = (voice, rate, volume)
+        self.options = (voice, rate)
+        self.voice = Voice(rate or Voice.rate, volume if volume is not None else Voice.volume)
         self.output_device = output_device
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name="speaker", daemon=True)
@@ -175,6 +212,10 @@ class SpeakerThread:
         if self.working:
             self.idle.clear()
             self.lines.put(text)
+
+    def adjust(self, change: str) -> bool:
+        """A voice control, for every line from the next one on (rate when synthesised, volume when played)."""
+        return self.voice.adjust(change)
 
     def interrupt(self) -> None:
         """Drop everything queued and cut the line being spoken."""
@@ -213,7 +254,7 @@ class SpeakerThread:
         while (text := self.lines.get()) is not None:
             self.stop_now.clear()
             try:
-                if self._play(synth.synthesize(text)):
+                if self._play(synth.synthesize(text, self.voice.rate)):
                     self.played.append(text)
             except Exception as e:
                 what = "stopped working" if self.windows else "is unavailable"
@@ -242,10 +283,11 @@ class SpeakerThread:
         import sounddevice as sd
 
         chunk = clip.rate // 20  # 50 ms: how soon an interrupt takes effect
+        samples = (clip.samples * self.voice.volume).astype(np.int16) if self.voice.volume < 1.0 else clip.samples
         with sd.RawOutputStream(samplerate=clip.rate, channels=1, dtype="int16", device=self.output_device) as out:
-            for start in range(0, len(clip.samples), chunk):
+            for start in range(0, len(samples), chunk):
                 if self.stop_now.is_set():
                     out.abort()
                     return False
-                out.write(clip.samples[start:start + chunk].tobytes())
+                out.write(samples[start:start + chunk].tobytes())
         return True

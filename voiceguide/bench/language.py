@@ -7,6 +7,7 @@ pain phrasings), calm or command phrasings read as pain, and commands right (int
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,3 +133,14 @@ def print_language(figures: list[LanguageFigures]) -> None:
         for p, intent, advice in f.misread:
             console.print(Text(f"{f.name}: [{p.category}] {p.text!r}: expected {p.intent}"
                                f"{'/' + p.advice if p.advice else ''}, got {intent}{'/' + advice if advice else ''}"))
+
+
+def parse_microseconds(parser: IntentParser, texts: list[str], rounds: int = 20) -> float:
+    """Mean time to parse one utterance, over ``rounds`` passes (the first warms the caches and is not counted)."""
+    for text in texts:
+        parser.parse(text)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            parser.parse(text)
+    return (time.perf_counter() - started) / (rounds * len(texts)) * 1e6
