@@ -14,15 +14,18 @@ from hypothesis import strategies as st
 from tests.conftest import LIBRARY, PARSER_ALL, cli, json_collector
 from voiceguide.audio import WavSource
 from voiceguide.corpus import add_noise, session_audio
-from voiceguide.recognizers import SphinxRecognizer, heard_events
-from voiceguide.routines import spoken_names
+from voiceguide.engines import EngineChoice, build_recognizer
+from voiceguide.recognizers import heard_events
 from voiceguide.session import STOP_AND_ADVISE
 from voiceguide.simulate import simulate
-from voiceguide.vocabulary import grammar_phrases
 
 pytestmark = pytest.mark.audio
 
-PHRASES = grammar_phrases(spoken_names(LIBRARY))
+def sphinx():
+    """The embedded recogniser exactly as a session builds it."""
+    return build_recognizer(EngineChoice("sphinx"), LIBRARY, 16000)
+
+
 VOICES = ["flite:slt", "flite:rms", "flite:awb", "espeak:en-us:150"]
 
 
@@ -36,7 +39,7 @@ def recordings(tmp_path_factory):
 @pytest.mark.parametrize("voice", VOICES)
 def test_spoken_it_hurts_reaches_stop_and_advise(recordings, voice, snr, tmp_path):
     wav = recordings[voice] if snr is None else add_noise(recordings[voice], snr, tmp_path / "noisy.wav")
-    heard = list(heard_events(WavSource(wav), SphinxRecognizer(PHRASES)))
+    heard = list(heard_events(WavSource(wav), sphinx()))
     events, publish = json_collector()
     session = simulate(LIBRARY["shotgun"], heard, publish=publish)
     assert session.state == STOP_AND_ADVISE, [(h.t, h.text, h.partial) for h in heard]
@@ -64,7 +67,7 @@ def test_wav_source_converts_rate_and_channels(tmp_path, recordings):
     blocks = list(source.blocks())
     assert all(len(b.pcm) <= 2 * 1600 for b in blocks)  # at most 100 ms of 16-bit mono
     assert blocks[-1].t == pytest.approx(source.duration, abs=0.01)
-    heard = list(heard_events(WavSource(stereo), SphinxRecognizer(PHRASES)))  # 44.1 kHz stereo in, resampled
+    heard = list(heard_events(WavSource(stereo), sphinx()))  # 44.1 kHz stereo in, resampled
     assert any(h.text == "ready" for h in heard)
 
 
@@ -78,11 +81,11 @@ def test_bad_audio_file_is_a_clear_error(tmp_path):
 HEAR_TWO_STREAMS = """
 import sys
 from voiceguide.audio import WavSource
-from voiceguide.recognizers import SphinxRecognizer, heard_events
-from voiceguide.routines import load_library, spoken_names
-from voiceguide.vocabulary import grammar_phrases
+from voiceguide.recognizers import heard_events
+from voiceguide.engines import EngineChoice, build_recognizer
+from voiceguide.routines import load_library
 
-recognizer = SphinxRecognizer(grammar_phrases(spoken_names(load_library())))
+recognizer = build_recognizer(EngineChoice("sphinx"), load_library(), 16000)
 for path in sys.argv[1:]:
     print([h.text for h in heard_events(WavSource(path), recognizer) if not h.partial], flush=True)
 """
@@ -114,7 +117,7 @@ def test_a_recording_that_ends_mid_speech_is_heard_to_the_end(tmp_path):
     assert "session ended: pain" in result.stdout
 
 
-SPHINX = SphinxRecognizer(PHRASES)
+SPHINX = sphinx()
 PCM = st.one_of(
     st.binary(max_size=20_000),  # any bytes, odd lengths included
     st.builds(lambda n, v: np.full(n, v, dtype=np.int16).tobytes(), st.integers(0, 16_000),

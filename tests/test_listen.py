@@ -13,7 +13,8 @@ from voiceguide.advice import ADVICE
 from voiceguide.config import Settings
 from voiceguide.events import Heard, InputEnded, OutputEvent, PainReported, Said, Started
 from voiceguide.history import read_sessions
-from voiceguide.live import LISTEN_AGAIN, NO_MORE_TODAY, Live, LiveOptions
+from voiceguide.live import Live, LiveOptions
+from voiceguide.session import LISTEN_AGAIN, NO_MORE_TODAY
 
 
 def listen(heard: list[Heard], settings: Settings | None = None, history=None) -> tuple[list[OutputEvent], list[str]]:

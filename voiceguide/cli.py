@@ -156,7 +156,6 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
     from voiceguide.audio import WavSource
     from voiceguide.engines import build_with_fallback, choose_engine
     from voiceguide.recognizers import heard_events
-    from voiceguide.vocabulary import grammar_phrases
 
     source = WavSource(args.audio)
     choice = choose_engine(args.engine, args.model)
@@ -164,7 +163,7 @@ def _audio_events(args: argparse.Namespace, library: dict[str, Routine]) -> list
         _notify(choice.why)
     if choice.engine == "keyboard":
         raise UserError(f"--audio needs a speech engine, and none can run here: {choice.why}")
-    _, recognizer = build_with_fallback(choice, grammar_phrases(spoken_names(library)), source.sample_rate, _notify)
+    _, recognizer = build_with_fallback(choice, library, source.sample_rate, _notify)
     return list(heard_events(source, recognizer))
 
 

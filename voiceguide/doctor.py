@@ -80,11 +80,10 @@ def _speech_out() -> Check:
 def _sphinx() -> Check:
     from voiceguide.engines import EngineChoice, build_recognizer
     from voiceguide.recognizers import RecognizerError
-    from voiceguide.routines import builtin_routines, spoken_names
-    from voiceguide.vocabulary import grammar_phrases
+    from voiceguide.routines import builtin_routines
 
     try:
-        recognizer = build_recognizer(EngineChoice("sphinx"), grammar_phrases(spoken_names(builtin_routines())), 16000)
+        recognizer = build_recognizer(EngineChoice("sphinx"), builtin_routines(), 16000)
     except RecognizerError as e:
         return Check("embedded recogniser", "fail", str(e), "pip install pocketsphinx")
     return Check("embedded recogniser", "ok", f"pocketsphinx, {len(recognizer.phrases)} phrases in its grammar")
@@ -94,6 +93,7 @@ def _vosk(model: str | None) -> Check:
     from voiceguide.engines import EngineChoice, build_recognizer, vosk_problem
     from voiceguide.models import find_model
     from voiceguide.recognizers import RecognizerError
+    from voiceguide.routines import builtin_routines
 
     found = find_model(model)
     if found is None:
@@ -103,7 +103,7 @@ def _vosk(model: str | None) -> Check:
         return Check("vosk model", "warn", f"{found} is installed, but {problem}; the embedded recogniser is "
                      "used instead", "sudo apt install libatomic1  (or pip install vosk)")
     try:
-        build_recognizer(EngineChoice("vosk", found), ["stop"], 16000)
+        build_recognizer(EngineChoice("vosk", found), builtin_routines(), 16000)
     except RecognizerError as e:
         return Check("vosk model", "fail", str(e), "voiceguide model download")
     return Check("vosk model", "ok", f"{found} loads")

@@ -7,12 +7,15 @@ its fix; when the user did not insist on it, the next engine is used instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.models import find_model
 from voiceguide.recognizers import Recognizer, RecognizerError, SphinxRecognizer, VoskRecognizer
+from voiceguide.routines import Routine, spoken_names
+from voiceguide.session import guide_lines
+from voiceguide.vocabulary import grammar_phrases
 
 ENGINES = ("vosk", "sphinx", "keyboard")
 SPEECH_ENGINES = ("vosk", "sphinx")
@@ -81,29 +84,34 @@ def choose_engine(requested: str | None, model: str | None) -> EngineChoice:
     return EngineChoice("keyboard", None, "; ".join(notes))
 
 
-def build_recognizer(choice: EngineChoice, phrases: Iterable[str], sample_rate: int,
+def listening_for(library: Mapping[str, Routine]) -> tuple[list[str], list[str]]:
+    """What a recogniser listens for with ``library``: the user's phrases, and the guide's own lines."""
+    return grammar_phrases(spoken_names(library)), guide_lines(library)
+
+
+def build_recognizer(choice: EngineChoice, library: Mapping[str, Routine], sample_rate: int,
                      verbose: bool = False) -> Recognizer:
-    """A recogniser for ``choice`` listening for ``phrases`` at ``sample_rate``."""
+    """A recogniser for ``choice`` listening for what ``library``'s sessions need, at ``sample_rate``."""
+    phrases, guide = listening_for(library)
     if choice.engine == "vosk":
         assert choice.model is not None
-        return VoskRecognizer(choice.model, phrases, sample_rate, verbose=verbose)
+        return VoskRecognizer(choice.model, phrases, sample_rate, verbose=verbose, guide=guide)
     if choice.engine == "sphinx":
-        return SphinxRecognizer(phrases)
+        return SphinxRecognizer(phrases, guide)
     raise RecognizerError(f"'{choice.engine}' is not a speech engine")
 
 
-def build_with_fallback(choice: EngineChoice, phrases: Iterable[str], sample_rate: int,
+def build_with_fallback(choice: EngineChoice, library: Mapping[str, Routine], sample_rate: int,
                         notify: Callable[[str], None], verbose: bool = False) -> tuple[EngineChoice, Recognizer]:
     """Build ``choice``'s recogniser; if a Vosk model fails to load, say why and use sphinx."""
-    phrases = list(phrases)
     try:
-        return choice, build_recognizer(choice, phrases, sample_rate, verbose)
+        return choice, build_recognizer(choice, library, sample_rate, verbose)
     except RecognizerError as e:
         if choice.engine != "vosk" or sphinx_problem():
             raise
         notify(f"{e}; using the built-in recogniser instead.")
         fallback = EngineChoice("sphinx")
-        return fallback, build_recognizer(fallback, phrases, sample_rate)
+        return fallback, build_recognizer(fallback, library, sample_rate)
 
 
 def measurable_engines(requested: Iterable[str] | None, model: str | None) -> tuple[dict[str, Path | None],

@@ -41,14 +41,9 @@ from voiceguide.history import HistoryWriter
 from voiceguide.intents import ADVICE_LEVELS, IntentParser
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine, spoken_names
-from voiceguide.session import Session, run_session
+from voiceguide.session import LISTEN_AGAIN, LISTEN_GREETING, LISTEN_STOPPED, NO_MORE_TODAY, Session, run_session
 from voiceguide.speech import Speaker
-from voiceguide.vocabulary import grammar_phrases
 
-LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
-LISTEN_AGAIN = "Say start, and the name of a routine, when you want another."
-NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise now. Please have a health "
-                 "professional check you first; once they have, you can start me again.")
 NO_MORE_AFTER = ("unwell", "professional", "emergency")  # advice after which listen starts no other routine
 RETRY_SECONDS = 3.0
 BETWEEN_ROUTINES = "(between routines)"
@@ -172,7 +167,7 @@ class Live:
         except AudioError as e:
             self.notify(f"{e} Using the keyboard instead: type what you would say.")
             return EngineChoice("keyboard")
-        choice, recognizer = build_with_fallback(choice, grammar_phrases(spoken_names(self.library)),
+        choice, recognizer = build_with_fallback(choice, self.library,
                                                  mic.sample_rate, self.notify, self.options.verbose)
         record = self.options.record
 
@@ -243,7 +238,7 @@ class Live:
                 self._pain_between_routines(event.text, intent.advice or "stop")
             elif intent.intent == "stop":
                 self.speaker.interrupt()
-                self._say("Okay. I'm here when you need me.")
+                self._say(LISTEN_STOPPED)
             elif intent.intent == "start" and intent.routine and self.worst_advice in NO_MORE_AFTER:
                 self._say(NO_MORE_TODAY)
             elif intent.intent == "start" and intent.routine:

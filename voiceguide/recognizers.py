@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -62,13 +63,40 @@ STABLE_PHRASE_SECONDS = 0.1
 CURRENT_FRAMES = 10  # a partial's last word must end within 100 ms (10 ms frames) of the audio heard
 
 
+def spoken_words(line: str) -> str:
+    """A line as the plain words a grammar holds: lower case, digits spelled out, no punctuation."""
+    words = re.findall(r"[a-z0-9']+", line.lower().replace("’", "'"))
+    return " ".join(DIGITS.get(w, w) for w in words)
+
+
+def guide_clauses(lines: Iterable[str], known: Callable[[str], object]) -> list[str]:
+    """The guide's lines cut at their punctuation into clauses (where a pause can split what the microphone
+    hears), as words the recogniser knows."""
+    clauses = set()
+    for line in lines:
+        for part in re.split(r"[,.;:?!]+", line):
+            words = [w for w in spoken_words(part).split() if known(w)]
+            if words:
+                clauses.add(" ".join(words))
+    return sorted(clauses)
+
+
+DIGITS = {str(n): w for n, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}
+
+
 class SphinxRecognizer:
-    """pocketsphinx with a JSGF grammar of whole phrases, segmented by its Endpointer."""
+    """pocketsphinx with a JSGF grammar of whole phrases, segmented by its Endpointer.
+
+    The grammar also holds every line the guide can say (``guide``): when the microphone hears the guide's
+    own voice, its own words are the best explanation of the sound, rather than the nearest phrase a user
+    might say; a result that is one of those lines is dropped, never reported.
+    """
 
     name = "sphinx"
     sample_rate = 16000
 
-    def __init__(self, phrases: Iterable[str]):
+    def __init__(self, phrases: Iterable[str], guide: Iterable[str] = ()):
         try:
             from pocketsphinx import Config, Decoder
         except (ImportError, OSError) as e:
@@ -86,11 +114,15 @@ class SphinxRecognizer:
             (usable if all(self.decoder.lookup_word(w) for w in words) else dropped).append(phrase)
         if dropped:
             log.info("sphinx: %d phrases have words missing from its dictionary: %s", len(dropped), dropped[:8])
-        alternatives = " | ".join(usable)
-        grammar = f"#JSGF V1.0;\ngrammar voiceguide;\npublic <utt> = {alternatives};\n"
+        self.phrases = usable
+        self.user_phrases = set(usable)
+        self.guide = guide_clauses(guide, self.decoder.lookup_word)
+        # One user phrase, or any run of the guide's own clauses: the guide's voice is explained by its own words.
+        guide_rule = f"<guide> = {' | '.join(self.guide)};\n" if self.guide else ""
+        alternatives = " | ".join([*usable, *(["<guide>+"] if self.guide else [])])
+        grammar = f"#JSGF V1.0;\ngrammar voiceguide;\npublic <utt> = {alternatives};\n{guide_rule}"
         self.decoder.add_jsgf_string("voiceguide", grammar)
         self.decoder.activate_search("voiceguide")
-        self.phrases = usable
         self.initial_cmn = self.decoder.get_cmn()
         self.endpointer = _endpointer()
         self.frame_bytes = self.endpointer.frame_bytes
@@ -119,7 +151,7 @@ class SphinxRecognizer:
         if not self.endpointer.in_speech:
             return self._end_utterance()
         hyp = self.decoder.hyp()
-        text = hyp.hypstr if hyp and self._hypothesis_is_current() else ""
+        text = hyp.hypstr if hyp and hyp.hypstr in self.user_phrases and self._hypothesis_is_current() else ""
         # The first frames of a word give wild guesses: report a partial only once it has stayed
         # the best current hypothesis for STABLE_SECONDS of audio.
         if text != self.candidate:
@@ -144,6 +176,9 @@ class SphinxRecognizer:
     def _end_utterance(self) -> list[Result]:
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
+        if hyp and hyp.hypstr and hyp.hypstr not in self.user_phrases:
+            log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
+            return []
         return [Result(hyp.hypstr, False)] if hyp and hyp.hypstr else []
 
     def reset(self) -> None:
@@ -179,7 +214,8 @@ class VoskRecognizer:
 
     name = "vosk"
 
-    def __init__(self, model_path: str | Path, phrases: Iterable[str], sample_rate: int, verbose: bool = False):
+    def __init__(self, model_path: str | Path, phrases: Iterable[str], sample_rate: int, verbose: bool = False,
+                 guide: Iterable[str] = ()):
         try:
             import vosk
         except (ImportError, OSError) as e:  # on arm64 the wheel needs libatomic.so.1 from the system
@@ -194,10 +230,15 @@ class VoskRecognizer:
             raise RecognizerError(f"the Vosk model at {model_path} could not be loaded ({e}); it may be partial "
                                   "or corrupt. Fetch it again with: voiceguide model download") from None
         self.sample_rate = sample_rate
-        self.phrases, self.missing = filter_phrases(phrases, lambda w: self.model.vosk_model_find_word(w) >= 0)
+        def known(word: str) -> bool:
+            return self.model.vosk_model_find_word(word) >= 0
+
+        self.phrases, self.missing = filter_phrases(phrases, known)
         for word in self.missing:
             log.warning("vosk: the model does not know the word %r; phrases with it are left out", word)
-        self.grammar = vosk_grammar(self.phrases)
+        self.user_phrases = set(self.phrases)
+        self.guide = guide_clauses(guide, known)  # the guide's own words: heard, then dropped
+        self.grammar = vosk_grammar([*self.phrases, *self.guide])
         self.reset()
 
     def reset(self) -> None:
@@ -210,7 +251,7 @@ class VoskRecognizer:
         if self.recognizer.AcceptWaveform(bytes(pcm)):
             return self._final(self.recognizer.Result())
         text = clean_vosk_text(json.loads(self.recognizer.PartialResult()).get("partial", ""))
-        if text and text != self.last_partial:
+        if text and text != self.last_partial and text in self.user_phrases:
             self.last_partial = text
             return [Result(text, True)]
         return []
@@ -218,7 +259,7 @@ class VoskRecognizer:
     def _final(self, raw: str) -> list[Result]:
         self.last_partial = ""
         text = clean_vosk_text(json.loads(raw).get("text", ""))
-        return [Result(text, False)] if text else []
+        return [Result(text, False)] if text and text in self.user_phrases else []
 
     def flush(self) -> list[Result]:
         return self._final(self.recognizer.FinalResult())

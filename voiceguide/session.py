@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import queue
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from transitions import Machine
 
-from voiceguide.advice import speak_advice
+from voiceguide.advice import ADVICE, speak_advice
 from voiceguide.clock import Clock
 from voiceguide.events import (
     DeviceBack,
@@ -70,7 +71,13 @@ VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as
                "louder": "That's as loud as I go.", "quieter": "That's as quiet as I go."}
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
              "To rest, or to end early, just tell me. I'm listening for how you feel the whole time.")
-FIXED_LINES = (OPENING, PAUSED_LINE, RESUMING, STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
+LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
+LISTEN_AGAIN = "Say start, and the name of a routine, when you want another."
+LISTEN_STOPPED = "Okay. I'm here when you need me."
+NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise now. Please have a health "
+                 "professional check you first; once they have, you can start me again.")
+FIXED_LINES = (LISTEN_GREETING, LISTEN_AGAIN, LISTEN_STOPPED, NO_MORE_TODAY, OPENING, PAUSED_LINE, RESUMING,
+               STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
                *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, ASK_AGAIN, *VOICE_ACK.values(), *VOICE_LIMIT.values())
 
 # Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
@@ -116,6 +123,14 @@ def _marks(p: PlannedStep) -> list[tuple[float, str | None]]:
     marks += [(seconds - k, str(k)) for k in range(p.step.countdown, 0, -1)]
     marks.append((seconds, None))
     return sorted(marks, key=lambda m: m[0])
+
+
+def guide_lines(library: Mapping[str, Routine]) -> list[str]:
+    """Every line the guide can say: fixed lines, each routine's title and lines, the advice, the countdown."""
+    lines = [*FIXED_LINES, *(line for lines in ADVICE.values() for line in lines), *map(str, range(1, 11))]
+    for routine in library.values():
+        lines += [f"{routine.title}.", *routine.spoken_lines()]
+    return list(dict.fromkeys(lines))
 
 
 def mode_machine() -> Machine:

@@ -22,7 +22,6 @@ from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine, load_library, spoken_names
 from voiceguide.session import STOP_AND_ADVISE
 from voiceguide.simulate import simulate
-from voiceguide.vocabulary import grammar_phrases
 
 
 @dataclass
@@ -54,8 +53,7 @@ _library: dict[str, Routine]
 
 def make_recognizers(engines: dict[str, str | None], library: dict[str, Routine]) -> dict[str, Recognizer]:
     """One recogniser per engine (name: Vosk model path or None), as a live session would make it."""
-    phrases = grammar_phrases(spoken_names(library))
-    return {name: build_recognizer(EngineChoice(name, Path(model) if model else None), phrases, RATE)
+    return {name: build_recognizer(EngineChoice(name, Path(model) if model else None), library, RATE)
             for name, model in engines.items()}
 
 

@@ -1,0 +1,240 @@
+"""A virtual room on the virtual clock: the guide's own voice reaches the microphone, as from a loudspeaker.
+
+Speaking takes audio time here, exactly as live: each line lasts as long as its synthesised audio (the real
+speech-out engine, pyttsx3 with espeak-ng, at the voice's rate), lines play one after another, and an
+interrupt cuts the line being said. What the microphone hears, block by block, is the user's recording (if
+any) plus the guide's voice at ``echo_db`` relative to its synthesised level, through a room's reverberation
+if asked; the echo canceller then takes out what it knows was played, and the recogniser hears the rest.
+The user's typed words (a script) arrive as text, as from the keyboard.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import soxr
+
+from voiceguide.audio import AudioSource
+from voiceguide.clock import VirtualClock
+from voiceguide.echo import EchoCanceller
+from voiceguide.events import Heard, InputEnded, Subscriber
+from voiceguide.recognizers import Recognizer
+from voiceguide.routines import Routine
+from voiceguide.session import Session
+from voiceguide.speech import TAIL_SECONDS, Synthesizer, Voice
+
+RATE = 16000
+BLOCK = 1600  # samples: 100 ms, as the microphone delivers them
+LONGEST = 4 * 3600.0  # a simulated session never runs past this many seconds
+
+
+@dataclass(frozen=True)
+class Room:
+    """How the guide's voice reaches the microphone. ``echo_db`` None: it does not (headphones)."""
+
+    echo_db: float | None = None
+    reverb: bool = False
+    cancel_echo: bool = True
+
+
+def impulse_response(rt60: float = 0.5, seed: int = 7) -> np.ndarray:
+    """A small room: the direct sound, then reflections decaying by 60 dB over ``rt60`` seconds."""
+    n = int(rt60 * RATE)
+    rng = np.random.default_rng(seed)
+    tail = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n) * 0.3
+    tail[: int(0.005 * RATE)] = 0.0  # the first reflection comes after 5 ms
+    tail[0] = 1.0
+    return tail / np.sqrt(np.sum(tail ** 2))
+
+
+class Reverb:
+    """Streaming convolution with a room's impulse response (overlap-add by FFT)."""
+
+    def __init__(self, response: np.ndarray):
+        self.response = response
+        self.size = 1 << int(np.ceil(np.log2(BLOCK + len(response) - 1)))
+        self.spectrum = np.fft.rfft(response, self.size)
+        self.tail = np.zeros(self.size)
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        full = np.fft.irfft(np.fft.rfft(block, self.size) * self.spectrum, self.size) + self.tail
+        self.tail = np.concatenate([full[len(block):], np.zeros(len(block))])
+        return full[:len(block)]
+
+
+@cache
+def _synthesizer() -> Synthesizer:
+    return Synthesizer()
+
+
+def synthesize(text: str, rate: int) -> np.ndarray:
+    """``text`` said by the real speech-out engine at ``rate`` words per minute, as 16 kHz float samples."""
+    return _said(text, rate).copy()
+
+
+@cache
+def _said(text: str, rate: int) -> np.ndarray:
+    clip = _synthesizer().synthesize(text, rate)
+    return soxr.resample(clip.samples.astype(np.float32), clip.rate, RATE).astype(np.float64)
+
+
+@dataclass
+class Line:
+    text: str
+    start: float
+    samples: np.ndarray
+
+    @property
+    def end(self) -> float:
+        return self.start + len(self.samples) / RATE
+
+
+@dataclass
+class RoomSpeaker:
+    """The speaker on the virtual clock: each line takes its audio's time, lines queue one after another,
+    ``interrupt()`` cuts the line being said and drops the rest; ``busy(t)`` is exact."""
+
+    clock: VirtualClock
+    say_as: Callable[[str, int], np.ndarray] = synthesize
+    voice: Voice = field(default_factory=Voice)
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def free_at(self) -> float:
+        return max((line.end for line in self.lines), default=0.0)
+
+    def say(self, text: str) -> None:
+        samples = self.say_as(text, self.voice.rate) * self.voice.volume
+        self.lines.append(Line(text, max(self.clock.now(), self.free_at), samples))
+
+    def interrupt(self) -> None:
+        now = self.clock.now()
+        self.lines = [line for line in self.lines if line.start < now]
+        for line in self.lines:
+            if line.end > now:
+                line.samples = line.samples[: int((now - line.start) * RATE)]
+
+    def busy(self, t: float) -> bool:
+        return any(line.start - 0.05 <= t <= line.end + TAIL_SECONDS for line in self.lines)
+
+    def adjust(self, change: str) -> bool:
+        return self.voice.adjust(change)
+
+    def played(self, t0: float, n: int) -> np.ndarray:
+        """What the loudspeaker plays over ``n`` samples from time ``t0``."""
+        out = np.zeros(n)
+        first = round(t0 * RATE)
+        for line in self.lines:
+            a = round(line.start * RATE) - first
+            lo, hi = max(0, a), min(n, a + len(line.samples))
+            if lo < hi:
+                out[lo:hi] += line.samples[lo - a:hi - a]
+        return out
+
+    def start(self) -> None:
+        pass
+
+    def wait_until_done(self, timeout: float = 60.0) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class Microphone:
+    """What the microphone hears in the room, block by block: the user's recording plus the guide's echo."""
+
+    def __init__(self, room: Room, speaker: RoomSpeaker, recording: AudioSource | None):
+        self.room, self.speaker = room, speaker
+        self.recording = recording.blocks() if recording is not None else None
+        self.buffer = b""
+        self.gain = 0.0 if room.echo_db is None else 10 ** (room.echo_db / 20)
+        self.reverb = Reverb(impulse_response()) if room.reverb else None
+        self.user_reverb = Reverb(impulse_response(seed=11)) if room.reverb else None
+        self.canceller = EchoCanceller(RATE) if room.cancel_echo and room.echo_db is not None else None
+        self.recording_over = recording is None
+
+    def block(self, t0: float) -> np.ndarray:
+        """The int16 samples the recogniser hears over the block starting at ``t0``."""
+        user = np.zeros(BLOCK)
+        while self.recording is not None and len(self.buffer) < 2 * BLOCK:
+            block = next(self.recording, None)
+            if block is None:
+                self.recording = None
+                break
+            self.buffer += block.pcm
+        if self.buffer:
+            got = np.frombuffer(self.buffer[: 2 * BLOCK], dtype=np.int16).astype(np.float64)
+            self.buffer = self.buffer[2 * BLOCK:]
+            user[: len(got)] = got
+            if self.user_reverb is not None:
+                user = self.user_reverb(user)
+        self.recording_over = self.recording is None and not self.buffer
+        played = self.speaker.played(t0, BLOCK)
+        echo = self.gain * (self.reverb(played) if self.reverb is not None else played)
+        mic = np.clip(np.rint(user + echo), -32768, 32767).astype(np.int16)
+        if self.canceller is None:
+            return mic
+        return self.canceller.process(mic, np.clip(np.rint(played), -32768, 32767).astype(np.int16))
+
+
+def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish: Subscriber,
+                typed: list[Heard] = (), recording: AudioSource | None = None, sets: int | None = None,
+                hold: int | None = None, respond: Callable[[Session, RoomSpeaker], str | None] | None = None,
+                speaker: RoomSpeaker | None = None) -> Session:
+    """Run a whole session in ``room`` on the virtual clock.
+
+    The user speaks through ``typed`` (text at set times), ``recording`` (audio from time 0, heard with the
+    echo), or ``respond`` (asked after each block; returns what a patient person would say then, if anything).
+    When all of it is used up and the guide is quiet, the input ends as in ``simulate``.
+    """
+    clock = VirtualClock()
+    speaker = speaker or RoomSpeaker(clock)
+    speaker.clock = clock
+    session = Session(routine, clock, publish=publish, speaker=speaker, sets=sets, hold=hold)
+    mic = Microphone(room, speaker, recording)
+    pending = deque(typed)
+    numbers = itertools.count(1_000_000)  # heard utterances, apart from typed ones
+    utterance = next(numbers)
+    session.begin()
+    t = 0.0
+    while not session.ended and t < LONGEST:
+        t1 = round(t + BLOCK / RATE, 6)
+        while pending and pending[0].t <= t1 and not session.ended:
+            event = pending.popleft()
+            clock.t = max(clock.t, event.t)
+            session.tick()
+            session.handle(event)
+        samples = mic.block(t)
+        clock.t = max(clock.t, t1)
+        session.tick()
+        for result in recognizer.accept(samples.tobytes()):
+            session.handle(Heard(t1, result.text, result.partial, utterance))
+            if not result.partial:
+                utterance = next(numbers)
+        if respond is not None and not session.ended and (words := respond(session, speaker)):
+            session.handle(Heard(t1, words, utterance=next(numbers)))
+        t = t1
+        if not session.ended and not pending and mic.recording_over and respond is None and not speaker.busy(t) \
+                and session.hold is None and not session.nudges:
+            session.handle(InputEnded(t))
+    if not session.ended:
+        session.handle(InputEnded(t))
+    return session
+
+
+def patient_user(answer: str = "ready", check_in_answer: str = "fine") -> Callable[[Session, RoomSpeaker], str | None]:
+    """A person who answers every wait as soon as the guide has finished talking, and says nothing else."""
+
+    def respond(session: Session, speaker: RoomSpeaker) -> str | None:
+        if session.hold is not None or speaker.busy(session.clock.now()) or session.mode != "exercising":
+            return None
+        kind = session.current.step.kind
+        return check_in_answer if kind == "check_in" else answer if kind == "wait" else None
+
+    return respond
