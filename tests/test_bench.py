@@ -40,7 +40,7 @@ def test_the_corpus_has_every_phrase_the_guide_listens_for():
 
 def test_quick_bench_writes_table_json_plot_and_clips(quick_report):
     out, stdout, report = quick_report
-    assert "pain recall, 10 dB" in stdout and "sphinx" in stdout
+    assert "pain recall (halted at once), 10 dB" in stdout and "sphinx" in stdout
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
     assert len(clips) == report["corpus"]["clips"] + report["corpus"]["sessions"] + report["corpus"][

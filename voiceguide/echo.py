@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections import deque
 from functools import cache
 
 import numpy as np
@@ -98,3 +99,33 @@ class EchoCanceller:
     def __del__(self) -> None:
         self.close()
 
+
+
+class DoubleTalk:
+    """Is someone besides the guide talking? Compares what the microphone hears with what the guide played.
+
+    How loud the guide's own voice comes back (the echo path's gain, after any echo cancelling) is learnt from
+    the blocks where only the guide is heard: the quieter quarter of the microphone-to-played ratios, since
+    the user talks over the guide only now and then. A block counts as talk when the microphone is more than
+    ``margin_db`` louder than the guide's echo alone would make it. The played level is held over the last
+    ``hold`` blocks, so the room's reverberation after a line is not taken for talk.
+    """
+
+    def __init__(self, margin_db: float = 10.0, hold: int = 6, history: int = 200):
+        self.margin = 10 ** (margin_db / 20)
+        self.played: deque[float] = deque(maxlen=hold)
+        self.ratios: deque[float] = deque(maxlen=history)
+
+    def talking(self, heard: np.ndarray, played: np.ndarray) -> bool:
+        """Does this block hold more than the guide's echo? (True when the guide is silent: anyone may talk.)"""
+        heard_rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2))) if len(heard) else 0.0
+        self.played.append(float(np.sqrt(np.mean(played.astype(np.float64) ** 2))) if len(played) else 0.0)
+        level = max(self.played)
+        if level < QUIET:
+            return True
+        self.ratios.append(heard_rms / level)
+        gain = float(np.percentile(self.ratios, 25))
+        return heard_rms > self.margin * gain * level + QUIET
+
+
+QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)

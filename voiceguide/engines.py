@@ -15,7 +15,7 @@ from voiceguide.models import find_model
 from voiceguide.recognizers import Recognizer, RecognizerError, SphinxRecognizer, VoskRecognizer
 from voiceguide.routines import Routine, spoken_names
 from voiceguide.session import guide_lines
-from voiceguide.vocabulary import grammar_phrases
+from voiceguide.vocabulary import PHRASEBOOK, grammar_phrases
 
 ENGINES = ("vosk", "sphinx", "keyboard")
 SPEECH_ENGINES = ("vosk", "sphinx")
@@ -89,6 +89,11 @@ def listening_for(library: Mapping[str, Routine]) -> tuple[list[str], list[str]]
     return grammar_phrases(spoken_names(library)), guide_lines(library)
 
 
+def pain_phrases(phrases: Iterable[str]) -> list[str]:
+    """The pain phrases the keyphrase spotter listens for: the phrasebook's (the others stay in the grammar)."""
+    return [p for p in phrases if p in PHRASEBOOK["pain"]]
+
+
 def build_recognizer(choice: EngineChoice, library: Mapping[str, Routine], sample_rate: int,
                      verbose: bool = False) -> Recognizer:
     """A recogniser for ``choice`` listening for what ``library``'s sessions need, at ``sample_rate``."""
@@ -97,7 +102,7 @@ def build_recognizer(choice: EngineChoice, library: Mapping[str, Routine], sampl
         assert choice.model is not None
         return VoskRecognizer(choice.model, phrases, sample_rate, verbose=verbose, guide=guide)
     if choice.engine == "sphinx":
-        return SphinxRecognizer(phrases, guide)
+        return SphinxRecognizer(phrases, guide, spot=pain_phrases(phrases))
     raise RecognizerError(f"'{choice.engine}' is not a speech engine")
 
 

@@ -47,6 +47,7 @@ class Heard(Event):
     text: str
     partial: bool = False
     utterance: int = 0
+    sure: bool = True  # typed words are; a recogniser says whether its words stood out clearly
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ class PainReported(Event):
 
 @dataclass(frozen=True)
 class Paused(Event):
-    """The session paused: ``by`` is "user" (they asked) or "microphone" (it went away)."""
+    """The session paused: ``by`` is "user" (they asked), "microphone" (it went away) or "unsure" (pain may have
+    been heard, not clearly: the exercise halts while the guide asks)."""
 
     type: ClassVar[str] = "pause"
     by: str

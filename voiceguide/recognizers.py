@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,12 @@ class RecognizerError(VoiceguideError):
 
 @dataclass(frozen=True)
 class Result:
+    """Text heard. ``sure``: the words stand out clearly from anything else the sound could be (a keyphrase
+    spotted against a free phone loop); a phrase forced out of a closed grammar is not sure."""
+
     text: str
     partial: bool
+    sure: bool = False
 
 
 class Recognizer(Protocol):
@@ -61,6 +66,12 @@ ENDPOINTER_WINDOW, ENDPOINTER_RATIO = 0.2, 0.9
 STABLE_SECONDS = 0.25
 STABLE_PHRASE_SECONDS = 0.1
 CURRENT_FRAMES = 10  # a partial's last word must end within 100 ms (10 ms frames) of the audio heard
+# Keyphrase spotting: a phrase fires when it beats a free phone loop by this likelihood ratio. Only phrases
+# of three syllables or more: shorter ones fire on ordinary speech at any threshold that catches them.
+SPOT_THRESHOLD = 1e-10
+SPOT_SYLLABLES = 3
+SPOT_SHORT = {"it hurts", "that hurts"}  # two syllables, but clean at that threshold in the probes (issue 13)
+VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
 
 
 def spoken_words(line: str) -> str:
@@ -96,7 +107,7 @@ class SphinxRecognizer:
     name = "sphinx"
     sample_rate = 16000
 
-    def __init__(self, phrases: Iterable[str], guide: Iterable[str] = ()):
+    def __init__(self, phrases: Iterable[str], guide: Iterable[str] = (), spot: Iterable[str] = ()):
         try:
             from pocketsphinx import Config, Decoder
         except (ImportError, OSError) as e:
@@ -123,6 +134,7 @@ class SphinxRecognizer:
         grammar = f"#JSGF V1.0;\ngrammar voiceguide;\npublic <utt> = {alternatives};\n{guide_rule}"
         self.decoder.add_jsgf_string("voiceguide", grammar)
         self.decoder.activate_search("voiceguide")
+        self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
         self.initial_cmn = self.decoder.get_cmn()
         self.endpointer = _endpointer()
         self.frame_bytes = self.endpointer.frame_bytes
@@ -146,10 +158,15 @@ class SphinxRecognizer:
             return []
         if not was_in_speech:
             self.decoder.start_utt()
-            self.last_partial, self.candidate, self.stable_frames = "", "", 0
+            if self.spotter is not None:
+                self.spotter.start_utt()
+            self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
         self._decode(speech)
+        spotted = self._spot()
         if not self.endpointer.in_speech:
-            return self._end_utterance()
+            return spotted + self._end_utterance()
+        if spotted:
+            return spotted
         hyp = self.decoder.hyp()
         text = hyp.hypstr if hyp and hyp.hypstr in self.user_phrases and self._hypothesis_is_current() else ""
         # The first frames of a word give wild guesses: report a partial only once it has stayed
@@ -173,7 +190,20 @@ class SphinxRecognizer:
         words = [seg for seg in self.decoder.seg() or () if not seg.word.startswith(("<", "(", "["))]
         return bool(words) and self.decoder.n_frames() - words[-1].end_frame <= CURRENT_FRAMES
 
+    def _spot(self) -> list[Result]:
+        """A keyphrase newly spotted in this utterance, reported at once as a sure partial result."""
+        if self.spotter is None:
+            return []
+        hyp = self.spotter.hyp()
+        found = " ".join(hyp.hypstr.split()) if hyp and hyp.hypstr.strip() else ""
+        if not found or found == self.spotted:
+            return []
+        self.spotted = found
+        return [Result(found, True, sure=True)]
+
     def _end_utterance(self) -> list[Result]:
+        if self.spotter is not None:
+            self.spotter.end_utt()
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
         if hyp and hyp.hypstr and hyp.hypstr not in self.user_phrases:
@@ -201,6 +231,32 @@ class SphinxRecognizer:
     def _decode(self, speech: bytes) -> None:
         if speech:  # pocketsphinx 5.1 raises IndexError on an empty buffer, as end_stream can return
             self.decoder.process_raw(speech, False, False)
+            if self.spotter is not None:
+                self.spotter.process_raw(speech, False, False)
+
+
+def syllables(phrase: str, lookup: Callable[[str], str | None]) -> int:
+    """How many syllables ``phrase`` has, from its words' pronunciations (vowel phones)."""
+    return sum(p in VOWELS for w in phrase.split() for p in (lookup(w) or "").split())
+
+
+def _spotter(config, phrases: Iterable[str], lookup: Callable[[str], str | None]):
+    """A second decoder spotting ``phrases`` (those of SPOT_SYLLABLES or more), or None if there are none."""
+    from pocketsphinx import Decoder
+
+    chosen = sorted({p for p in phrases if all(lookup(w) for w in p.split())
+                     and (syllables(p, lookup) >= SPOT_SYLLABLES or p in SPOT_SHORT)})
+    if not chosen:
+        return None
+    spotter = Decoder(config)
+    with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
+        f.write("".join(f"{p} /{SPOT_THRESHOLD:g}/\n" for p in chosen))
+    error = spotter.add_kws("spot", f.name)  # pocketsphinx 5.1 returns its error rather than raising it
+    Path(f.name).unlink(missing_ok=True)
+    if isinstance(error, Exception):
+        raise RecognizerError(f"pocketsphinx could not spot keyphrases ({error})")
+    spotter.activate_search("spot")
+    return spotter
 
 
 def _endpointer():
@@ -253,13 +309,13 @@ class VoskRecognizer:
         text = clean_vosk_text(json.loads(self.recognizer.PartialResult()).get("partial", ""))
         if text and text != self.last_partial and text in self.user_phrases:
             self.last_partial = text
-            return [Result(text, True)]
+            return [Result(text, True, sure=True)]
         return []
 
     def _final(self, raw: str) -> list[Result]:
         self.last_partial = ""
         text = clean_vosk_text(json.loads(raw).get("text", ""))
-        return [Result(text, False)] if text and text in self.user_phrases else []
+        return [Result(text, False, sure=True)] if text and text in self.user_phrases else []
 
     def flush(self) -> list[Result]:
         return self._final(self.recognizer.FinalResult())
@@ -312,7 +368,7 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
     def stamped(results: list[Result]) -> Iterator[Heard]:
         nonlocal utterance
         for result in results:
-            yield Heard(t, result.text, result.partial, utterance)
+            yield Heard(t, result.text, result.partial, utterance, result.sure)
             if not result.partial:
                 utterance = next(numbers)
 

@@ -21,7 +21,7 @@ import soxr
 
 from voiceguide.audio import AudioSource
 from voiceguide.clock import VirtualClock
-from voiceguide.echo import EchoCanceller
+from voiceguide.echo import DoubleTalk, EchoCanceller
 from voiceguide.events import Heard, InputEnded, Subscriber
 from voiceguide.recognizers import Recognizer
 from voiceguide.routines import Routine
@@ -30,6 +30,7 @@ from voiceguide.speech import TAIL_SECONDS, Synthesizer, Voice
 
 RATE = 16000
 BLOCK = 1600  # samples: 100 ms, as the microphone delivers them
+TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
 LONGEST = 4 * 3600.0  # a simulated session never runs past this many seconds
 
 
@@ -157,6 +158,8 @@ class Microphone:
         self.reverb = Reverb(impulse_response()) if room.reverb else None
         self.user_reverb = Reverb(impulse_response(seed=11)) if room.reverb else None
         self.canceller = EchoCanceller(RATE) if room.cancel_echo and room.echo_db is not None else None
+        self.double_talk = DoubleTalk()
+        self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.recording_over = recording is None
 
     def block(self, t0: float) -> np.ndarray:
@@ -178,9 +181,14 @@ class Microphone:
         played = self.speaker.played(t0, BLOCK)
         echo = self.gain * (self.reverb(played) if self.reverb is not None else played)
         mic = np.clip(np.rint(user + echo), -32768, 32767).astype(np.int16)
-        if self.canceller is None:
-            return mic
-        return self.canceller.process(mic, np.clip(np.rint(played), -32768, 32767).astype(np.int16))
+        reference = np.clip(np.rint(played), -32768, 32767).astype(np.int16)
+        heard = mic if self.canceller is None else self.canceller.process(mic, reference)
+        self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
+        return heard
+
+    def user_talked(self) -> bool:
+        """Did the microphone hear more than the guide's echo lately (long enough for a word)?"""
+        return sum(self.talk) >= TALK_NEEDED
 
 
 def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish: Subscriber,
@@ -214,7 +222,8 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
         clock.t = max(clock.t, t1)
         session.tick()
         for result in recognizer.accept(samples.tobytes()):
-            session.handle(Heard(t1, result.text, result.partial, utterance))
+            sure = result.sure and (mic.user_talked() or not speaker.busy(t1))
+            session.handle(Heard(t1, result.text, result.partial, utterance, sure))
             if not result.partial:
                 utterance = next(numbers)
         if respond is not None and not session.ended and (words := respond(session, speaker)):

@@ -42,7 +42,7 @@ from voiceguide.events import (
     Subscriber,
     Understood,
 )
-from voiceguide.intents import GUARDED_INTENTS, Intent, IntentParser
+from voiceguide.intents import ADVICE_LEVELS, GUARDED_INTENTS, Intent, IntentParser
 from voiceguide.routines import PlannedStep, Routine
 from voiceguide.speech import SilentSpeaker, Speaker
 
@@ -65,6 +65,8 @@ ARE_YOU_OK = {"wait": "Are you okay? Say ready to carry on, or tell me how you f
 NO_ANSWER = ("I haven't heard an answer, so we'll leave it there. Take your time before you get up, "
              "and ask someone for help if you need it.")
 TAKE_YOUR_TIME = "Take your time. Say ready when you are."
+CONFIRM_PAIN = "Sorry, I didn't catch that clearly. Are you okay? Say fine to carry on, or tell me how you feel."
+CONFIRM_SECONDS = 10.0  # no answer to CONFIRM_PAIN in this long: stop and advise, to be safe
 ASK_AGAIN = "Is it okay to carry on? Say fine to go on, or tell me what you feel."
 VOICE_ACK = {"slower": "Slower.", "faster": "Faster.", "louder": "Louder.", "quieter": "Quieter."}
 VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as I go.",
@@ -78,7 +80,8 @@ NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise no
                  "professional check you first; once they have, you can start me again.")
 FIXED_LINES = (LISTEN_GREETING, LISTEN_AGAIN, LISTEN_STOPPED, NO_MORE_TODAY, OPENING, PAUSED_LINE, RESUMING,
                STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
-               *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, ASK_AGAIN, *VOICE_ACK.values(), *VOICE_LIMIT.values())
+               *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, CONFIRM_PAIN, ASK_AGAIN, *VOICE_ACK.values(),
+               *VOICE_LIMIT.values())
 
 # Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
 # to do). A step that waits for "ready" says its prompt again, twice, then asks if all is well, then ends the
@@ -162,7 +165,9 @@ class Session:
         self.hold: Hold | None = None
         self.nudges: list[tuple[float, str]] = []  # (clock time, action): the silence follow-ups due in this step
         self.check_in_open = False
-        self.paused_by: str | None = None  # "user" or "microphone" while paused
+        self.paused_by: str | None = None  # "user", "microphone" or "unsure" while paused
+        self.unsure_pain: Intent | None = None  # pain heard but not clearly, while the guide asks
+        self.unsure_until = 0.0
         self.sets_done = 0
         self.heard_before = heard_before  # utterances acted on before this session: their results are not for it
         self.last_utterance = heard_before  # the newest utterance this session has heard (see Heard.utterance)
@@ -193,7 +198,8 @@ class Session:
         if self.ended:
             return None
         due = [d for d in (self.hold.deadline() if self.hold else None,
-                           self.nudges[0][0] if self.nudges and self.mode == EXERCISING else None) if d is not None]
+                           self.nudges[0][0] if self.nudges and self.mode == EXERCISING else None,
+                           self.unsure_until if self.unsure_pain else None) if d is not None]
         return min(due, default=None)
 
     # ------------------------------------------------------------ driving
@@ -212,7 +218,7 @@ class Session:
         if isinstance(event, Heard) and event.utterance and event.utterance <= self.heard_before:
             return  # the rest of an utterance already acted on, before this session began
         if isinstance(event, Heard):
-            self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance)
+            self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure)
         elif isinstance(event, DeviceLost):
             self._microphone_lost()
         elif isinstance(event, DeviceBack):
@@ -231,6 +237,8 @@ class Session:
     def tick(self) -> None:
         """Do whatever is due at the clock's current time: countdown lines, ends of holds, silence follow-ups."""
         now = self.clock.now()
+        if self.unsure_pain is not None and now >= self.unsure_until:
+            self._stop_for_pain(self.unsure_pain)  # no answer: the safe reading
         while not self.ended and self.nudges and self.mode == EXERCISING and self.nudges[0][0] <= now:
             self._follow_up_silence(self.nudges.pop(0)[1])
         while not self.ended and self.hold is not None:
@@ -246,19 +254,31 @@ class Session:
                 self._say(line)
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN
 
-    def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0) -> Intent:
-        """Act on something the user said; partial text is only acted on for pain."""
+    def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0,
+             sure: bool = True) -> Intent:
+        """Act on something the user said; partial text is only acted on for pain.
+
+        While the guide talks, the microphone hears mostly the guide: only pain, stop and pause are acted on
+        then, and only when the recogniser is sure of them. Pain heard when it is not sure halts the exercise
+        at once and asks (see :meth:`_ask_about_pain`).
+        """
         self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
         if self.ended or (partial and intent.intent != "pain"):
             return intent
         t = self.clock.now() if at is None else at
-        if intent.intent not in GUARDED_INTENTS and self.speaker.busy(t):
-            self.publish(Understood(self.clock.now(), text, intent.intent, ignored="the guide was speaking"))
+        guarded = intent.intent in GUARDED_INTENTS
+        if self.speaker.busy(t) and not (guarded and sure):
+            why = "the guide was speaking" if not guarded else "the guide was speaking, and it was not clear"
+            self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why))
             return intent
         self.publish(Understood(self.clock.now(), text, intent.intent))
         self._arm_nudges()  # they are talking: the silence follow-ups count from now
-        if not self._act(intent):
+        if self.unsure_pain is not None:
+            self._answer_about_pain(intent)
+        elif intent.intent == "pain" and not sure:
+            self._ask_about_pain(intent)
+        elif not self._act(intent):
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)
         self.tick()
         return intent
@@ -328,6 +348,7 @@ class Session:
         level = intent.advice or "stop"
         lines = speak_advice(self.speaker, level)
         self.advice_level = level
+        self.unsure_pain = None
         state = self.current.state
         self.machine.trigger("pain")
         now = self.clock.now()
@@ -337,6 +358,29 @@ class Session:
         for line in lines:
             self.publish(Said(now, line))
         self._end("pain")
+
+    def _ask_about_pain(self, intent: Intent) -> None:
+        """Pain heard, but not clearly: halt the exercise at once (the hold freezes, counting stops) and ask."""
+        self.speaker.interrupt()
+        self.unsure_pain = intent
+        self.unsure_until = self.clock.now() + CONFIRM_SECONDS
+        if self.mode == EXERCISING:
+            self._pause(by="unsure")
+        self._say(CONFIRM_PAIN)
+
+    def _answer_about_pain(self, intent: Intent) -> None:
+        """Pain, a no, or silence confirms it; fine (or yes, or carry on) takes it back."""
+        asked, kind = self.unsure_pain, intent.intent
+        assert asked is not None
+        if kind == "pain":
+            worse = max(asked.advice or "stop", intent.advice or "stop", key=ADVICE_LEVELS.index)
+            self._stop_for_pain(Intent(f"{asked.text} / {intent.text}", "pain", advice=worse))
+        elif {"no", "not", "nope"} & set(intent.text.lower().replace(",", " ").split()):
+            self._stop_for_pain(asked)
+        elif kind in ("ok", "ready", "resume"):
+            self.unsure_pain = None
+            if self.paused_by == "unsure":
+                self._resume()
 
     # ------------------------------------------------------------ pausing and the microphone
 

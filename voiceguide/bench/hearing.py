@@ -16,7 +16,7 @@ from voiceguide.audio import WavSource
 from voiceguide.bench.plan import CLIP_HOLD, CLIP_ROUTINE, LEAD, NOISES, SESSION_PAIN_AT, SESSION_ROUTINE, TAIL, Phrase
 from voiceguide.corpus import RATE, add_noise, concat, session_audio, silence, speech_end, synth, voice_at
 from voiceguide.engines import EngineChoice, build_recognizer
-from voiceguide.events import Heard, OutputEvent, StateEntered
+from voiceguide.events import Heard, OutputEvent, PainReported, Paused, StateEntered
 from voiceguide.intents import IntentParser
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine, load_library, spoken_names
@@ -38,12 +38,18 @@ class Hearing:
     speed: str = ""
     finals: list[str] = field(default_factory=list)
     understood: bool = False
-    stopped: bool = False
+    stopped: bool = False  # stopped for pain at once (the recogniser was sure)
+    asked: bool = False  # halted at once and asked whether in pain (it was not sure)
     advice: str | None = None
     mid_hold: bool = False
     reaction: float | None = None
     cpu: float = 0.0
     audio: float = 0.0
+
+    @property
+    def halted(self) -> bool:
+        """The exercise halted at once: stopped for pain, or halted to ask."""
+        return self.stopped or self.asked
 
 
 _recognizers: dict[str, Recognizer] = {}
@@ -94,20 +100,23 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
           expected_end: float | None, hold: int | None = None) -> Hearing:
     """Fill in what the session made of ``heard``, started ``offset`` seconds before the audio."""
     events = [Heard(0.0, "ready")] if offset else []
-    events += [Heard(offset + h.t, h.text, h.partial, h.utterance) for h, _ in heard]
+    events += [Heard(offset + h.t, h.text, h.partial, h.utterance, h.sure) for h, _ in heard]
     log: list[OutputEvent] = []
-    session = simulate(routine, events, publish=log.append, hold=hold)
-    states = [e.state for e in log if isinstance(e, StateEntered)]
+    simulate(routine, events, publish=log.append, hold=hold)
     record.finals = [h.text for h, _ in heard if not h.partial]
     parsed = {(i.intent, i.routine) for i in map(_parser.parse, record.finals) if i.intent != "unknown"}
     record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
-    record.stopped = session.state == STOP_AND_ADVISE
-    record.advice = session.advice_level
-    if record.stopped:
-        record.mid_hold = states[-2] == routine.plan()[1].state
-        trigger = next((h, delay) for h, delay in heard if _parser.parse(h.text).intent == "pain")
-        if expected_end is not None:
-            record.reaction = round(trigger[0].t + trigger[1] - expected_end, 4)
+    halt = next((e for e in log if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by == "unsure")), None)
+    if halt is None:
+        return record
+    record.stopped, record.asked = isinstance(halt, PainReported), isinstance(halt, Paused)
+    pains = [_parser.parse(h.text) for h, _ in heard if _parser.parse(h.text).intent == "pain"]
+    record.advice = next((e.advice for e in log if isinstance(e, PainReported)), pains[0].advice if pains else None)
+    before = [e.state for e in log if isinstance(e, StateEntered) and e.t <= halt.t and e.state != STOP_AND_ADVISE]
+    record.mid_hold = bool(before) and before[-1] == routine.plan()[1].state
+    trigger = next((h, delay) for h, delay in heard if _parser.parse(h.text).intent == "pain")
+    if expected_end is not None:
+        record.reaction = round(trigger[0].t + trigger[1] - expected_end, 4)
     return record
 
 
@@ -159,7 +168,9 @@ def run_testdata(wav: Path) -> list[Hearing]:
         judged = judge(record, heard, _library[CLIP_ROUTINE], 1.0, None, CLIP_HOLD)
         # After a heard "stop" the session is over, so a later pain word would go unnoticed there;
         # any pain word heard counts, as it would stop a session in any other state.
-        judged.stopped = judged.stopped or any(_parser.parse(h.text).intent == "pain" for h, _ in heard)
+        judged.stopped = judged.stopped or any(_parser.parse(h.text).intent == "pain" and h.sure for h, _ in heard)
+        judged.asked = not judged.stopped and (judged.asked or any(_parser.parse(h.text).intent == "pain"
+                                                                   for h, _ in heard))
         out.append(judged)
     return out
 

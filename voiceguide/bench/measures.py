@@ -84,11 +84,13 @@ class EngineFigures:
     """Everything measured for one engine."""
 
     commands: ByNoise
-    pain: ByNoise
+    pain: ByNoise  # halted at once: stopped for pain, or halted and asked
+    pain_stopped: ByNoise  # stopped for pain at once, the recogniser being sure
     advice_as_expected: int
     advice_otherwise: list[tuple[str, str | None]]
     false_stops_phrases: Share
     false_stops_testdata: Share
+    false_asks: Share  # non-pain clips that halted the exercise to ask whether in pain
     false_stop_examples: list[str]
     sessions_mid_hold: ByNoise
     reaction: Reaction
@@ -125,6 +127,8 @@ class EngineFigures:
             "command accuracy": self.commands.to_json(),
             "pain recall": {**self.pain.to_json(), "advice as expected": self.advice_as_expected,
                             "advice otherwise": [list(pair) for pair in self.advice_otherwise]},
+            "pain stopped at once": self.pain_stopped.to_json(),
+            "false asks": self.false_asks.to_json(),
             "false stops": {"phrases": self.false_stops_phrases.to_json(),
                             "testdata": self.false_stops_testdata.to_json(), **self.false_stops.to_json(),
                             "examples": self.false_stop_examples},
@@ -148,16 +152,18 @@ def figures(records: list[Hearing]) -> EngineFigures:
     timed = [r.reaction for r in records if r.reaction is not None]
     # A stop decided before the pain word ended was set off by something misheard earlier: not a reaction.
     reactions = [t for t in timed if t >= 0]
-    recalled = [r for r in pain if r.stopped]
+    recalled = [r for r in pain if r.halted]
     false_stops = [r for r in commands + testdata if r.stopped]
     audio = sum(r.audio for r in records)
     return EngineFigures(
         commands=ByNoise.of(commands, "understood"),
-        pain=ByNoise.of(pain, "stopped"),
+        pain=ByNoise.of(pain, "halted"),
+        pain_stopped=ByNoise.of(pain, "stopped"),
         advice_as_expected=sum(r.advice == r.expected_advice for r in recalled),
         advice_otherwise=sorted({(r.text, r.advice) for r in recalled if r.advice != r.expected_advice})[:10],
         false_stops_phrases=Share.of(commands, "stopped"),
         false_stops_testdata=Share.of(testdata, "stopped"),
+        false_asks=Share.of(commands + testdata, "asked"),
         false_stop_examples=sorted({f"{r.text} -> {' / '.join(r.finals)}" for r in false_stops})[:12],
         sessions_mid_hold=ByNoise.of([r for r in records if r.kind == "session"], "mid_hold"),
         reaction=Reaction(reactions, len(timed) - len(reactions)),

@@ -47,11 +47,14 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         row(f"command accuracy, {noise}", "", lambda e, n=noise: _pct(e.commands.by_noise[n]))
     for noise in NOISES:
         goal = {"clean": "100 %", "10 dB": ">= 95 %"}.get(noise, "")
-        row(f"pain recall, {noise}", goal, lambda e, n=noise: _pct(e.pain.by_noise[n]))
+        row(f"pain recall (halted at once), {noise}", goal, lambda e, n=noise: _pct(e.pain.by_noise[n]))
+    for noise in NOISES:
+        row(f"  of which stopped at once (sure), {noise}", "", lambda e, n=noise: _pct(e.pain_stopped.by_noise[n]))
     row("advice level as expected", "", lambda e: f"{e.advice_as_expected}/{e.pain.all.hits}")
     row("false stops, phrases", "", lambda e: _pct(e.false_stops_phrases))
     row("false stops, testdata speech", "", lambda e: _pct(e.false_stops_testdata))
     row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops))
+    row("false asks (halted to ask), all", "", lambda e: _pct(e.false_asks))
     row("sessions stopped mid-hold", "", lambda e: _pct(e.sessions_mid_hold.all))
     row("reaction median", "<= 150 ms", lambda e: _ms(e.reaction.median))
     row("reaction p95", "", lambda e: _ms(e.reaction.p95))
