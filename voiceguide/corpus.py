@@ -65,15 +65,48 @@ def rms(path: Path) -> float:
     return float(next(line.split(":")[1] for line in stats.splitlines() if line.startswith("RMS     amplitude")))
 
 
-def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None) -> Path:
-    """Mix white noise into ``clean`` at ``snr_db`` below the RMS level of ``speech`` (default: ``clean``)."""
-    noise_rms = rms(speech or clean) / (10 ** (snr_db / 20))
+def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None, kind: str = "white",
+              babble: Path | None = None) -> Path:
+    """Mix noise into ``clean`` at ``snr_db`` below the RMS level of ``speech`` (default: ``clean``).
+
+    ``kind``: "white", "pink", "brown" (a fan's rumble), or "babble" (other people talking: ``babble``, a
+    recording of several voices, looped).
+    """
     noise = out.with_suffix(".noise.wav")
-    # white noise of RMS 1/sqrt(3) at amplitude 1, scaled to the wanted RMS
-    subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
-                    "synth", str(duration(clean)), "whitenoise", "vol", f"{noise_rms * 3 ** 0.5:.6f}"], check=True)
-    subprocess.run(["sox", "-m", str(clean), str(noise), str(out)], check=True)
+    length = str(duration(clean))
+    if kind == "babble":
+        assert babble is not None
+        subprocess.run(["sox", str(babble), str(noise), "repeat", "9", "trim", "0", length], check=True)
+    else:
+        subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
+                        "synth", length, f"{kind}noise", "vol", "0.5"], check=True)
+    gain = rms(speech or clean) / (10 ** (snr_db / 20)) / max(rms(noise), 1e-9)
+    subprocess.run(["sox", "-m", str(clean), "-v", f"{gain:.6f}", str(noise), str(out)], check=True)
     noise.unlink()
+    return out
+
+
+def add_reverb(clean: Path, out: Path) -> Path:
+    """``clean`` as heard across a small, bare room (sox reverb: 50 % reverberance)."""
+    subprocess.run(["sox", str(clean), str(out), "reverb", "50", "50", "60", "pad", "0", "0.5"], check=True)
+    subprocess.run(["sox", str(out), str(out.with_suffix(".mono.wav")), "remix", "-"], check=True)
+    out.with_suffix(".mono.wav").replace(out)
+    return out
+
+
+def babble(folder: Path) -> Path | None:
+    """Several people reading at once (the testdata recordings, mixed), or None without the testdata."""
+    voices = sorted(TESTDATA.rglob("librivox/*.wav"))[:4]
+    if len(voices) < 2:
+        return None
+    parts = []
+    for i, path in enumerate(voices):
+        part = folder / f"babble{i}.wav"
+        subprocess.run(["sox", str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(part), "trim", f"{0.7 * i}"],
+                       check=True)
+        parts.append(str(part))
+    out = folder / "babble.wav"
+    subprocess.run(["sox", "-m", *parts, str(out)], check=True)
     return out
 
 

@@ -162,10 +162,9 @@ class SphinxRecognizer:
                 self.spotter.start_utt()
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
         self._decode(speech)
-        spotted = self._spot()
         if not self.endpointer.in_speech:
-            return spotted + self._end_utterance()
-        if spotted:
+            return self._end_utterance()
+        if spotted := self._spot():
             return spotted
         hyp = self.decoder.hyp()
         text = hyp.hypstr if hyp and hyp.hypstr in self.user_phrases and self._hypothesis_is_current() else ""
@@ -202,14 +201,16 @@ class SphinxRecognizer:
         return [Result(found, True, sure=True)]
 
     def _end_utterance(self) -> list[Result]:
+        spotted: list[Result] = []
         if self.spotter is not None:
             self.spotter.end_utt()
+            spotted = self._spot()  # the spotter decides a keyphrase up to kws_delay frames after it ends
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
         if hyp and hyp.hypstr and hyp.hypstr not in self.user_phrases:
             log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
-            return []
-        return [Result(hyp.hypstr, False)] if hyp and hyp.hypstr else []
+            return spotted
+        return spotted + ([Result(hyp.hypstr, False)] if hyp and hyp.hypstr else [])
 
     def reset(self) -> None:
         self.flush()

@@ -194,12 +194,12 @@ class Microphone:
 def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish: Subscriber,
                 typed: list[Heard] = (), recording: AudioSource | None = None, sets: int | None = None,
                 hold: int | None = None, respond: Callable[[Session, RoomSpeaker], str | None] | None = None,
-                speaker: RoomSpeaker | None = None) -> Session:
+                speaker: RoomSpeaker | None = None, until: float = LONGEST) -> Session:
     """Run a whole session in ``room`` on the virtual clock.
 
     The user speaks through ``typed`` (text at set times), ``recording`` (audio from time 0, heard with the
     echo), or ``respond`` (asked after each block; returns what a patient person would say then, if anything).
-    When all of it is used up and the guide is quiet, the input ends as in ``simulate``.
+    When all of it is used up and the guide is quiet, the input ends as in ``simulate``; or at ``until``.
     """
     clock = VirtualClock()
     speaker = speaker or RoomSpeaker(clock)
@@ -211,7 +211,7 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
     utterance = next(numbers)
     session.begin()
     t = 0.0
-    while not session.ended and t < LONGEST:
+    while not session.ended and t < until:
         t1 = round(t + BLOCK / RATE, 6)
         while pending and pending[0].t <= t1 and not session.ended:
             event = pending.popleft()

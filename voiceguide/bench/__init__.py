@@ -31,6 +31,7 @@ from voiceguide.bench.measures import figures
 from voiceguide.bench.plan import NOISES, SESSION_PAIN_AT, make_plan
 from voiceguide.bench.process import BenchError, listening_cpu, peak_rss_mb
 from voiceguide.bench.report import Report, plot, print_table
+from voiceguide.bench.room import RoomRun, room_figures, room_tasks
 from voiceguide.corpus import session_audio, testdata_recordings
 from voiceguide.engines import measurable_engines
 from voiceguide.intents import IntentParser
@@ -61,14 +62,16 @@ def run(args: argparse.Namespace) -> Report:
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
         folder = Path(scratch)
         recordings = testdata_recordings(folder, plan.testdata)
-        jobs: list[tuple[str, Any]] = [("phrase", (p, v, s, scratch)) for p in plan.phrases for v in plan.voices
-                                       for s in plan.speeds]
+        jobs: list[tuple[str, Any]] = room_tasks(args.quick) if "sphinx" in engines else []  # long ones first
+        jobs += [("phrase", (p, v, s, scratch)) for p in plan.phrases for v in plan.voices for s in plan.speeds]
         jobs += [("session", (*session, scratch)) for session in plan.sessions]
         jobs += [("testdata", wav) for wav in recordings]
         records: list[Hearing] = []
+        runs: list[RoomRun] = []
         with Pool(args.jobs, initializer=start_worker, initargs=(engines,)) as pool:
-            for done, batch in enumerate(pool.imap_unordered(hear_job, jobs, chunksize=4), start=1):
-                records += batch
+            for done, batch in enumerate(pool.imap_unordered(hear_job, jobs, chunksize=1), start=1):
+                runs += [r for r in batch if isinstance(r, RoomRun)]
+                records += [r for r in batch if isinstance(r, Hearing)]
                 if not args.quiet and (done % 100 == 0 or done == len(jobs)):
                     print(f"  {done}/{len(jobs)} clips heard ({time.monotonic() - started:.0f} s)", file=sys.stderr)
             pool.close()
@@ -83,10 +86,10 @@ def run(args: argparse.Namespace) -> Report:
             engine.check_goals()
             report_engines[name] = engine
     report = Report(
-        engines=report_engines, skipped=skipped,
-        corpus={"clips": len(plan.phrases) * len(plan.voices) * len(plan.speeds) * len(NOISES),
+        engines=report_engines, skipped=skipped, room=room_figures(runs) if runs else None,
+        corpus={"clips": sum(r.kind == "phrase" for r in records) // len(engines),
                 "phrases": len(plan.phrases), "voices": len(plan.voices), "speeds": list(plan.speeds),
-                "noise": {n: ("white noise" if s else "none") for n, s in NOISES.items()},
+                "conditions": {n: vars(c) for n, c in NOISES.items()},
                 "sessions": len(plan.sessions), "testdata recordings": len(recordings),
                 "listening seconds": args.silence},
         machine={"python": platform.python_version(), "platform": platform.platform(), "cpu": _cpu_model(),
@@ -97,8 +100,10 @@ def run(args: argparse.Namespace) -> Report:
     (out / "bench.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
     with (out / "clips.jsonl").open("w") as f:  # every clip, to see what was misheard
         f.writelines(json.dumps(asdict(r)) + "\n" for r in records)
+    with (out / "room.jsonl").open("w") as f:  # every run in the virtual room
+        f.writelines(json.dumps(asdict(r)) + "\n" for r in runs)
     print_table(report)
-    written = [out / "bench.json", out / "clips.jsonl"]
+    written = [out / "bench.json", out / "clips.jsonl", out / "room.jsonl"]
     try:
         plot(report, out / "bench.png")
         written.append(out / "bench.png")

@@ -13,8 +13,30 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.audio import WavSource
-from voiceguide.bench.plan import CLIP_HOLD, CLIP_ROUTINE, LEAD, NOISES, SESSION_PAIN_AT, SESSION_ROUTINE, TAIL, Phrase
-from voiceguide.corpus import RATE, add_noise, concat, session_audio, silence, speech_end, synth, voice_at
+from voiceguide.bench.plan import (
+    AT_EVERY_SPEED,
+    CLIP_HOLD,
+    CLIP_ROUTINE,
+    LEAD,
+    NOISES,
+    SESSION_PAIN_AT,
+    SESSION_ROUTINE,
+    TAIL,
+    Condition,
+    Phrase,
+)
+from voiceguide.corpus import (
+    RATE,
+    add_noise,
+    add_reverb,
+    babble,
+    concat,
+    session_audio,
+    silence,
+    speech_end,
+    synth,
+    voice_at,
+)
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.events import Heard, OutputEvent, PainReported, Paused, StateEntered
 from voiceguide.intents import IntentParser
@@ -53,6 +75,7 @@ class Hearing:
 
 
 _recognizers: dict[str, Recognizer] = {}
+_babble: Path | None = None
 _parser: IntentParser
 _library: dict[str, Routine]
 
@@ -63,12 +86,24 @@ def make_recognizers(engines: dict[str, str | None], library: dict[str, Routine]
             for name, model in engines.items()}
 
 
+def heard_in(clip: Path, condition: Condition, out: Path, speech: Path) -> Path:
+    """``clip`` as heard under ``condition``."""
+    if condition.kind is None:
+        return clip
+    if condition.kind == "reverb":
+        return add_reverb(clip, out)
+    assert condition.snr is not None
+    return add_noise(clip, condition.snr, out, speech=speech, kind=condition.kind, babble=_babble)
+
+
 def start_worker(engines: dict[str, str | None]) -> None:
     global _parser, _library
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler: the pool ends its workers this way
     _library = load_library()
     _parser = IntentParser(spoken_names(_library))
     _recognizers.update(make_recognizers(engines, _library))
+    global _babble
+    _babble = babble(Path(tempfile.mkdtemp(prefix="voiceguide-babble-")))
 
 
 class TimedSource:
@@ -129,8 +164,10 @@ def run_phrase(task: tuple[Phrase, str, str, str]) -> list[Hearing]:
     padded = concat([silence(LEAD, work / "lead.wav"), clean, silence(TAIL, work / "tail.wav")], work / "clip.wav")
     end = LEAD + speech_end(clean)
     out = []
-    for noise, snr in NOISES.items():
-        wav = padded if snr is None else add_noise(padded, snr, work / f"{snr:g}.wav", speech=clean)
+    for noise, condition in NOISES.items():
+        if speed != "normal" and noise not in AT_EVERY_SPEED:
+            continue
+        wav = heard_in(padded, condition, work / f"{noise.replace(' ', '-')}.wav", speech=clean)
         for engine, recognizer in _recognizers.items():
             heard, cpu, audio = hear(wav, recognizer)
             record = Hearing(engine, "phrase", expected.text, expected.intent, noise, expected.advice, voice, speed,
@@ -146,9 +183,7 @@ def run_session(task: tuple[str, str, str, str]) -> list[Hearing]:
     work = Path(tempfile.mkdtemp(dir=folder))
     wav = session_audio([(0.5, "ready"), (SESSION_PAIN_AT, pain)], voice, work, "session")
     end = SESSION_PAIN_AT + speech_end(synth(pain, voice, work / "pain.wav"))
-    snr = NOISES[noise]
-    if snr is not None:
-        wav = add_noise(wav, snr, work / "noisy.wav", speech=work / "pain.wav")
+    wav = heard_in(wav, NOISES[noise], work / "noisy.wav", speech=work / "pain.wav")
     out = []
     for engine, recognizer in _recognizers.items():
         heard, cpu, audio = hear(wav, recognizer)
@@ -175,8 +210,13 @@ def run_testdata(wav: Path) -> list[Hearing]:
     return out
 
 
-def hear_job(job: tuple[str, Any]) -> list[Hearing]:
+def hear_job(job: tuple[str, Any]) -> list:
+    """Run one job of the bench in a worker: a phrase, a session, a recording, or a run in the room."""
+    from voiceguide.bench import room
+
     kind, task = job
+    if kind in ("self", "barge"):
+        return [{"self": room.run_self, "barge": room.run_barge}[kind](task)]
     return {"phrase": run_phrase, "session": run_session, "testdata": run_testdata}[kind](task)
 
 

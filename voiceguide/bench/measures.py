@@ -91,6 +91,8 @@ class EngineFigures:
     false_stops_phrases: Share
     false_stops_testdata: Share
     false_asks: Share  # non-pain clips that halted the exercise to ask whether in pain
+    false_asks_testdata: Share
+    testdata_hours: float
     false_stop_examples: list[str]
     sessions_mid_hold: ByNoise
     reaction: Reaction
@@ -129,6 +131,9 @@ class EngineFigures:
                             "advice otherwise": [list(pair) for pair in self.advice_otherwise]},
             "pain stopped at once": self.pain_stopped.to_json(),
             "false asks": self.false_asks.to_json(),
+            "read speech: hours, false stops, halts to ask": [round(self.testdata_hours, 4),
+                                                              self.false_stops_testdata.hits,
+                                                              self.false_asks_testdata.hits],
             "false stops": {"phrases": self.false_stops_phrases.to_json(),
                             "testdata": self.false_stops_testdata.to_json(), **self.false_stops.to_json(),
                             "examples": self.false_stop_examples},
@@ -164,6 +169,8 @@ def figures(records: list[Hearing]) -> EngineFigures:
         false_stops_phrases=Share.of(commands, "stopped"),
         false_stops_testdata=Share.of(testdata, "stopped"),
         false_asks=Share.of(commands + testdata, "asked"),
+        false_asks_testdata=Share.of(testdata, "asked"),
+        testdata_hours=sum(r.audio for r in testdata) / 3600,
         false_stop_examples=sorted({f"{r.text} -> {' / '.join(r.finals)}" for r in false_stops})[:12],
         sessions_mid_hold=ByNoise.of([r for r in records if r.kind == "session"], "mid_hold"),
         reaction=Reaction(reactions, len(timed) - len(reactions)),

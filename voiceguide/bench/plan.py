@@ -10,7 +10,22 @@ from voiceguide.intents import Intent, IntentParser
 from voiceguide.routines import Routine
 from voiceguide.vocabulary import PHRASEBOOK
 
-NOISES: dict[str, float | None] = {"clean": None, "20 dB": 20.0, "10 dB": 10.0}
+
+@dataclass(frozen=True)
+class Condition:
+    """How a clip reaches the microphone: noise of a ``kind`` (white, pink, brown, babble) at ``snr`` dB below the
+    speech, or across a reverberant room ("reverb"); ``kind`` None: clean."""
+
+    kind: str | None
+    snr: float | None = None
+
+
+NOISES: dict[str, Condition] = {
+    "clean": Condition(None), "20 dB": Condition("white", 20), "10 dB": Condition("white", 10),
+    "pink 10 dB": Condition("pink", 10), "fan 10 dB": Condition("brown", 10), "babble 15 dB": Condition("babble", 15),
+    "reverb": Condition("reverb"),
+}
+AT_EVERY_SPEED = ("clean", "20 dB", "10 dB")  # the other conditions are heard at the normal speed only
 LEAD, TAIL = 0.4, 1.0  # silence around each clip, seconds
 CLIP_ROUTINE, CLIP_HOLD = "spinal-twist", 30  # clips are heard during this routine's 30 s hold
 SESSION_ROUTINE, SESSION_PAIN_AT = "shotgun", 4.0  # "ready" at 0.5 s starts the 5 s squeeze; pain at 4 s

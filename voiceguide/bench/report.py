@@ -9,6 +9,7 @@ from typing import Any
 
 from voiceguide.bench.measures import GOALS, EngineFigures, Share
 from voiceguide.bench.plan import NOISES
+from voiceguide.bench.room import RoomFigures
 
 
 @dataclass
@@ -17,6 +18,7 @@ class Report:
 
     engines: dict[str, EngineFigures]
     skipped: dict[str, str]
+    room: RoomFigures | None
     corpus: dict[str, Any]
     machine: dict[str, Any]
     options: dict[str, Any]
@@ -25,6 +27,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {"options": self.options, "machine": self.machine, "corpus": self.corpus,
                 "engines": {name: e.to_json() for name, e in self.engines.items()},
+                "room (sphinx)": self.room.to_json() if self.room else None,
                 "skipped engines": self.skipped, "elapsed seconds": round(self.elapsed, 1)}
 
 
@@ -66,7 +69,24 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     row("peak RSS of a session", "<= 150 MB", lambda e: "-" if e.peak_rss_mb is None else f"{e.peak_rss_mb:.0f} MB")
     row("CPU listening to silence", "", lambda e: "-" if e.listening_cpu is None
         else f"{100 * e.listening_cpu:.1f} % of a core")
+    row("false stops per hour of read speech", "<= 1", lambda e: _per_hour(e.false_stops_testdata, e.testdata_hours))
+    row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata, e.testdata_hours))
+    if report.room is not None:
+        room = report.room
+        rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
+                     *[""] * (len(report.engines) - 1), "0"))
+        rows.append(("barge-in pain caught (stopped or asked)", _pct(room.barge), *[""] * (len(report.engines) - 1),
+                     ">= 95 %"))
+        rows.append(("  of which stopped at once", _pct(room.barge_stopped), *[""] * (len(report.engines) - 1), ""))
+        rows.append(("  caught, unseen by the tuning", _pct(room.barge_unseen), *[""] * (len(report.engines) - 1),
+                     ""))
+        for condition, share in room.barge_by_condition.items():
+            rows.append((f"  caught, {condition}", _pct(share), *[""] * (len(report.engines) - 1), ""))
     return rows
+
+
+def _per_hour(share: Share, hours: float) -> str:
+    return "-" if not hours else f"{share.hits / hours:.0f} ({share.hits} in {60 * hours:.1f} min)"
 
 
 def print_table(report: Report) -> None:
