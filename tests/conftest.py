@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from voiceguide.clock import VirtualClock
+from voiceguide.echo import PlayedLog
 from voiceguide.events import HoldEnded, OutputEvent, Paused, Said, StateEntered
 from voiceguide.intents import IntentParser
 from voiceguide.routines import Routine, builtin_routines, spoken_names
@@ -80,6 +81,7 @@ class FakeSpeaker:
         self.interrupts = 0
         self.busy_always = busy_always
         self.voice = Voice()
+        self.played_log = PlayedLog()
 
     def say(self, text: str) -> None:
         self.queued.append(text)

@@ -35,16 +35,18 @@ def recordings(tmp_path_factory):
     return {v: session_audio([(1.0, "ready"), (4.0, "it hurts")], v, folder, v.replace(":", "_")) for v in VOICES}
 
 
-@pytest.mark.parametrize("snr", [None, 20, 10], ids=["clean", "20dB", "10dB"])
+@pytest.mark.parametrize("snr", [None, 20], ids=["clean", "20dB"])  # at 10 dB and below: measured by the bench
 @pytest.mark.parametrize("voice", VOICES)
-def test_spoken_it_hurts_reaches_stop_and_advise(recordings, voice, snr, tmp_path):
+def test_spoken_it_hurts_halts_the_exercise_at_once(recordings, voice, snr, tmp_path):
     wav = recordings[voice] if snr is None else add_noise(recordings[voice], snr, tmp_path / "noisy.wav")
     heard = list(heard_events(WavSource(wav), sphinx()))
     events, publish = json_collector()
     session = simulate(LIBRARY["shotgun"], heard, publish=publish)
-    assert session.state == STOP_AND_ADVISE, [(h.t, h.text, h.partial) for h in heard]
-    stop_at = next(e["t"] for e in events if e.get("state") == STOP_AND_ADVISE)
-    assert 4.0 < stop_at < 6.5  # while or just after "it hurts" (starting at 4 s) is said
+    assert session.state == STOP_AND_ADVISE, [(h.t, h.text, h.partial) for h in heard]  # at once, or unanswered
+    halt = next(e for e in events if e.get("state") in (STOP_AND_ADVISE, "paused"))
+    assert 4.0 < halt["t"] < 6.5  # while or just after "it hurts" (starting at 4 s) is said
+    if halt["state"] == "paused":  # not sure it was pain: halted at once to ask
+        assert next(e for e in events if e["type"] == "pause")["by"] == "unsure"
 
 
 def test_simulate_audio_cli_json(recordings):

@@ -33,6 +33,7 @@ class AudioError(VoiceguideError):
 class Block:
     t: float
     pcm: bytes  # int16 mono, little-endian
+    guide: bool = False  # the guide's loudspeaker was playing during this block
 
 
 class AudioSource(Protocol):

@@ -135,20 +135,46 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if (line := render(event)) is not None:
             print(line)
 
+    if not args.audio and not args.script:
+        raise UserError("give --script FILE or --audio FILE.wav")
+    if args.script and args.audio:
+        raise UserError("give --script or --audio, not both")
+    script = _script(args.script) if args.script else []
+    if args.echo is not None or args.reverb:
+        return _simulate_in_room(args, library, routine, script, show)
     if args.audio:
         simulate(routine, _audio_events(args, library), publish=show, sets=args.sets, hold=args.hold)
-        return 0
-    if not args.script:
-        raise UserError("give --script FILE or --audio FILE.wav")
-    if args.script == "-":
-        script = parse_script(_stdin(), "<stdin>")
     else:
-        try:
-            text = Path(args.script).read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise UserError(f"cannot read the script {args.script}: {e.strerror or e}") from None
-        script = parse_script(text.splitlines(), args.script)
-    simulate(routine, script_events(script), publish=show, sets=args.sets, hold=args.hold)
+        simulate(routine, script_events(script), publish=show, sets=args.sets, hold=args.hold)
+    return 0
+
+
+def _script(name: str) -> list:
+    if name == "-":
+        return parse_script(_stdin(), "<stdin>")
+    try:
+        text = Path(name).read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise UserError(f"cannot read the script {name}: {e.strerror or e}") from None
+    return parse_script(text.splitlines(), name)
+
+
+def _simulate_in_room(args: argparse.Namespace, library: dict[str, Routine], routine: Routine, script: list,
+                      show: Callable[[OutputEvent], None]) -> int:
+    """The session in a virtual room: the guide's own voice (and the recording, if any) reach the recogniser."""
+    from voiceguide.audio import WavSource
+    from voiceguide.engines import build_with_fallback, choose_engine
+    from voiceguide.room import RATE, Room, run_in_room
+
+    if args.echo is not None and not -60 <= args.echo <= 20:
+        raise UserError(f"--echo is in dB relative to the guide's synthesised voice, from -60 to 20; got {args.echo:g}")
+    recording = WavSource(args.audio, sample_rate=RATE) if args.audio else None
+    choice = choose_engine(args.engine, args.model)
+    if choice.engine == "keyboard":
+        raise UserError(f"the room needs a speech engine, and none can run here: {choice.why}")
+    _, recognizer = build_with_fallback(choice, library, RATE, _notify)
+    run_in_room(routine, Room(args.echo, args.reverb), recognizer, publish=show, typed=script_events(script),
+                recording=recording, sets=args.sets, hold=args.hold)
     return 0
 
 
@@ -406,9 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
     p.add_argument("--script", metavar="FILE", help="the utterances, or - for standard input")
     p.add_argument("--audio", metavar="FILE.wav", help="a recording, heard through the speech recogniser instead")
-    p.add_argument("--engine", choices=SPEECH_ENGINES, help="recogniser for --audio (default: vosk if a model "
-                   "is found, else sphinx)")
+    p.add_argument("--engine", choices=SPEECH_ENGINES, help="recogniser for --audio or --echo (default: vosk if a "
+                   "model is found, else sphinx)")
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder, for --audio")
+    p.add_argument("--echo", type=float, metavar="DB",
+                   help="a virtual room: the guide's own voice (the real speech-out engine) reaches the microphone "
+                        "at DB decibels relative to its synthesised level, and speaking takes its audio time; the "
+                        "recogniser hears it (with --script, only it), after echo cancelling")
+    p.add_argument("--reverb", action="store_true", help="in the virtual room, add a small room's reverberation to "
+                   "the echo and to --audio")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a transcript")
     p.add_argument("--sets", type=int, metavar="N", help="number of sets, where the routine allows a choice")
     p.add_argument("--hold", type=int, metavar="SECONDS", help="hold time, where the routine allows a choice")

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
 from collections import deque
+from collections.abc import Iterator
 from functools import cache
+from typing import Protocol
 
 import numpy as np
 
+from voiceguide.audio import AudioSource, Block, Resampler
 from voiceguide.errors import VoiceguideError
 
+RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
 FRAME = 160  # samples per frame at 16 kHz: 10 ms
+TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -129,3 +135,72 @@ class DoubleTalk:
 
 
 QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
+
+
+class PlayedLog:
+    """What the guide's loudspeaker played, and when (monotonic seconds), at 16 kHz: the echo reference.
+
+    The speaker thread adds each chunk as it plays it; the microphone thread reads the stretch that matches each
+    block it hears. Old audio is forgotten after ``keep`` seconds.
+    """
+
+    def __init__(self, rate: int = 16000, keep: float = 20.0):
+        self.rate, self.keep = rate, keep
+        self.chunks: deque[tuple[float, np.ndarray]] = deque()
+        self.lock = threading.Lock()
+
+    def add(self, start: float, samples: np.ndarray) -> None:
+        with self.lock:
+            self.chunks.append((start, samples.astype(np.int16)))
+            while self.chunks and self.chunks[0][0] < start - self.keep:
+                self.chunks.popleft()
+
+    def between(self, t0: float, n: int) -> np.ndarray:
+        """The ``n`` samples played from time ``t0`` (silence where nothing was)."""
+        out = np.zeros(n, dtype=np.int16)
+        with self.lock:
+            chunks = list(self.chunks)
+        for start, samples in chunks:
+            a = round((start - t0) * self.rate)
+            lo, hi = max(0, a), min(n, a + len(samples))
+            if lo < hi:
+                out[lo:hi] = samples[lo - a:hi - a]
+        return out
+
+
+class Played(Protocol):
+    def between(self, t0: float, n: int) -> np.ndarray: ...
+
+
+class CancelledMicrophone:
+    """A microphone with the guide's own voice taken out: 16 kHz blocks, echo-cancelled against what the
+    loudspeaker played at the same moment. It also tells whether the guide has been talking lately and
+    whether, over it, the microphone heard more than the guide's echo (someone talking)."""
+
+    sample_rate = RATE
+
+    def __init__(self, source: AudioSource, played: Played, cancel: bool = True):
+        self.source, self.played, self.cancel = source, played, cancel
+        self.double_talk = DoubleTalk()
+        self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
+        self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
+
+    def blocks(self) -> Iterator[Block]:
+        canceller = EchoCanceller(RATE) if self.cancel else None
+        convert = Resampler(self.source.sample_rate, RATE)
+        for block in self.source.blocks():
+            pcm = np.frombuffer(convert(block.pcm), dtype=np.int16)
+            reference = self.played.between(block.t - len(pcm) / RATE, len(pcm))
+            heard = canceller.process(pcm, reference) if canceller is not None else pcm
+            self.playing.append(bool(np.any(reference)))
+            self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
+            yield Block(block.t, heard.tobytes(), guide=any(self.playing))
+
+    def sure(self, recognizer_sure: bool) -> bool:
+        """Is a result sure? Over the guide's voice, only if someone was heard talking over it too."""
+        return recognizer_sure and (not any(self.playing) or sum(self.talk) >= TALK_NEEDED)
+
+    def close(self) -> None:
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()

@@ -8,6 +8,7 @@ place (:func:`voiceguide.advice.speak_advice`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import queue
 import threading
@@ -21,6 +22,8 @@ from voiceguide.advice import speak_advice
 from voiceguide.audio import AudioError, MicrophoneSource, shield_from_signals
 from voiceguide.clock import MonotonicClock
 from voiceguide.config import Settings
+from voiceguide.echo import RATE as ECHO_RATE
+from voiceguide.echo import CancelledMicrophone, EchoCanceller, EchoError, Played
 from voiceguide.engines import EngineChoice, build_with_fallback, choose_engine
 from voiceguide.events import (
     DeviceBack,
@@ -79,8 +82,9 @@ class MicrophoneInput:
     without knowing it."""
 
     def __init__(self, events: queue.Queue[InputEvent], open_source: Callable[[], MicrophoneSource],
-                 recognizer: Recognizer, clock: MonotonicClock):
+                 recognizer: Recognizer, clock: MonotonicClock, played: Played, cancel_echo: bool):
         self.events, self.open_source, self.recognizer, self.clock = events, open_source, recognizer, clock
+        self.played, self.cancel_echo = played, cancel_echo
         self.source: MicrophoneSource | None = None
         self.utterances: Iterator[int] = itertools.count(1)
         self.closing = False
@@ -103,8 +107,9 @@ class MicrophoneInput:
                 if self.source is None:
                     self.source = self.open_source()
                     self.events.put(DeviceBack(self.clock.now()))
-                for heard in heard_events(self.source, self.recognizer, self.utterances):
-                    self.events.put(heard)
+                heard_here = CancelledMicrophone(self.source, self.played, self.cancel_echo)
+                for heard in heard_events(heard_here, self.recognizer, self.utterances):
+                    self.events.put(dataclasses.replace(heard, sure=heard_here.sure(heard.sure)))
                 return
             except AudioError:
                 if self.closing:
@@ -167,15 +172,20 @@ class Live:
         except AudioError as e:
             self.notify(f"{e} Using the keyboard instead: type what you would say.")
             return EngineChoice("keyboard")
-        choice, recognizer = build_with_fallback(choice, self.library,
-                                                 mic.sample_rate, self.notify, self.options.verbose)
+        choice, recognizer = build_with_fallback(choice, self.library, ECHO_RATE, self.notify, self.options.verbose)
+        try:
+            EchoCanceller(ECHO_RATE).close()
+            cancel_echo = True
+        except EchoError as e:
+            self.notify(f"{e}; without it, the guide may hear its own voice less well")
+            cancel_echo = False
         record = self.options.record
 
         def opened(source: MicrophoneSource) -> MicrophoneSource:
             return source.recording_to(record) if record else source
 
         self.microphone = MicrophoneInput(self.events, lambda: opened(MicrophoneSource(device)), recognizer,
-                                          self.clock)
+                                          self.clock, self.speaker.played_log, cancel_echo)
         self.microphone.start(opened(mic))
         self.notify(f"Listening with {choice.engine} on '{mic.name}'.")
         return choice

@@ -43,8 +43,9 @@ class Recognizer(Protocol):
     name: str
     sample_rate: int
 
-    def accept(self, pcm: bytes) -> list[Result]:
-        """Feed int16 mono PCM at ``sample_rate``; return any new partial or final results."""
+    def accept(self, pcm: bytes, guide: bool = False) -> list[Result]:
+        """Feed int16 mono PCM at ``sample_rate``; return any new partial or final results. ``guide``: the guide's
+        own voice may be in this audio (its loudspeaker was playing)."""
         ...
 
     def flush(self) -> list[Result]:
@@ -128,12 +129,17 @@ class SphinxRecognizer:
         self.phrases = usable
         self.user_phrases = set(usable)
         self.guide = guide_clauses(guide, self.decoder.lookup_word)
-        # One user phrase, or any run of the guide's own clauses: the guide's voice is explained by its own words.
-        guide_rule = f"<guide> = {' | '.join(self.guide)};\n" if self.guide else ""
-        alternatives = " | ".join([*usable, *(["<guide>+"] if self.guide else [])])
-        grammar = f"#JSGF V1.0;\ngrammar voiceguide;\npublic <utt> = {alternatives};\n{guide_rule}"
-        self.decoder.add_jsgf_string("voiceguide", grammar)
-        self.decoder.activate_search("voiceguide")
+        # Two searches: the user's phrases; and, for an utterance that begins while the guide's loudspeaker
+        # plays, those phrases or any run of the guide's own clauses, so that its voice is explained by its own
+        # words rather than forced onto the nearest phrase. (Used always, the second cost recall in noise.)
+        phrases_only = " | ".join(usable)
+        self.decoder.add_jsgf_string("user", f"#JSGF V1.0;\ngrammar user;\npublic <utt> = {phrases_only};\n")
+        if self.guide:
+            clauses = " | ".join(self.guide)
+            self.decoder.add_jsgf_string("room", f"#JSGF V1.0;\ngrammar room;\npublic <utt> = {phrases_only} | "
+                                                 f"<guide>+;\n<guide> = {clauses};\n")
+        self.decoder.activate_search("user")
+        self.guide_playing = False
         self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
         self.initial_cmn = self.decoder.get_cmn()
         self.endpointer = _endpointer()
@@ -143,7 +149,8 @@ class SphinxRecognizer:
         self.last_partial = ""
         self.candidate, self.stable_frames = "", 0
 
-    def accept(self, pcm: bytes) -> list[Result]:
+    def accept(self, pcm: bytes, guide: bool = False) -> list[Result]:
+        self.guide_playing = guide
         self.buffer += pcm[:len(pcm) - len(pcm) % 2]  # whole int16 samples only: a stray byte would misalign the rest
         results: list[Result] = []
         while len(self.buffer) >= self.frame_bytes:
@@ -157,6 +164,9 @@ class SphinxRecognizer:
         if speech is None:
             return []
         if not was_in_speech:
+            search = "room" if self.guide_playing and self.guide else "user"
+            if self.decoder.current_search() != search:
+                self.decoder.activate_search(search)
             self.decoder.start_utt()
             if self.spotter is not None:
                 self.spotter.start_utt()
@@ -304,7 +314,7 @@ class VoskRecognizer:
         self.recognizer = vosk.KaldiRecognizer(self.model, float(self.sample_rate), self.grammar)
         self.last_partial = ""
 
-    def accept(self, pcm: bytes) -> list[Result]:
+    def accept(self, pcm: bytes, guide: bool = False) -> list[Result]:
         if self.recognizer.AcceptWaveform(bytes(pcm)):
             return self._final(self.recognizer.Result())
         text = clean_vosk_text(json.loads(self.recognizer.PartialResult()).get("partial", ""))
@@ -375,5 +385,5 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
 
     for block in source.blocks():
         t = block.t
-        yield from stamped(recognizer.accept(convert(block.pcm)))
+        yield from stamped(recognizer.accept(convert(block.pcm), block.guide))
     yield from stamped(recognizer.accept(convert(b"", last=True)) + recognizer.flush())

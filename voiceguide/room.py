@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 import soxr
 
-from voiceguide.audio import AudioSource
+from voiceguide.audio import AudioSource, Block
 from voiceguide.clock import VirtualClock
-from voiceguide.echo import DoubleTalk, EchoCanceller
+from voiceguide.echo import CancelledMicrophone
 from voiceguide.events import Heard, InputEnded, Subscriber
 from voiceguide.recognizers import Recognizer
 from voiceguide.routines import Routine
@@ -30,7 +30,6 @@ from voiceguide.speech import TAIL_SECONDS, Synthesizer, Voice
 
 RATE = 16000
 BLOCK = 1600  # samples: 100 ms, as the microphone delivers them
-TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
 LONGEST = 4 * 3600.0  # a simulated session never runs past this many seconds
 
 
@@ -126,8 +125,8 @@ class RoomSpeaker:
     def adjust(self, change: str) -> bool:
         return self.voice.adjust(change)
 
-    def played(self, t0: float, n: int) -> np.ndarray:
-        """What the loudspeaker plays over ``n`` samples from time ``t0``."""
+    def between(self, t0: float, n: int) -> np.ndarray:
+        """What the loudspeaker plays over ``n`` samples from time ``t0``: the echo canceller's reference."""
         out = np.zeros(n)
         first = round(t0 * RATE)
         for line in self.lines:
@@ -135,7 +134,7 @@ class RoomSpeaker:
             lo, hi = max(0, a), min(n, a + len(line.samples))
             if lo < hi:
                 out[lo:hi] += line.samples[lo - a:hi - a]
-        return out
+        return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
     def start(self) -> None:
         pass
@@ -147,8 +146,13 @@ class RoomSpeaker:
         pass
 
 
-class Microphone:
-    """What the microphone hears in the room, block by block: the user's recording plus the guide's echo."""
+class RoomMicrophone:
+    """What the microphone hears in the room, block by block: the user's recording plus the guide's echo.
+
+    An endless audio source: each block is made when it is asked for, so the guide's voice in it is what the
+    session has said up to then."""
+
+    sample_rate = RATE
 
     def __init__(self, room: Room, speaker: RoomSpeaker, recording: AudioSource | None):
         self.room, self.speaker = room, speaker
@@ -157,13 +161,15 @@ class Microphone:
         self.gain = 0.0 if room.echo_db is None else 10 ** (room.echo_db / 20)
         self.reverb = Reverb(impulse_response()) if room.reverb else None
         self.user_reverb = Reverb(impulse_response(seed=11)) if room.reverb else None
-        self.canceller = EchoCanceller(RATE) if room.cancel_echo and room.echo_db is not None else None
-        self.double_talk = DoubleTalk()
-        self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.recording_over = recording is None
 
-    def block(self, t0: float) -> np.ndarray:
-        """The int16 samples the recogniser hears over the block starting at ``t0``."""
+    def blocks(self) -> Iterator[Block]:
+        t = 0.0
+        while True:
+            yield Block(round(t + BLOCK / RATE, 6), self._mix(t).tobytes())
+            t = round(t + BLOCK / RATE, 6)
+
+    def _mix(self, t0: float) -> np.ndarray:
         user = np.zeros(BLOCK)
         while self.recording is not None and len(self.buffer) < 2 * BLOCK:
             block = next(self.recording, None)
@@ -178,17 +184,9 @@ class Microphone:
             if self.user_reverb is not None:
                 user = self.user_reverb(user)
         self.recording_over = self.recording is None and not self.buffer
-        played = self.speaker.played(t0, BLOCK)
+        played = self.speaker.between(t0, BLOCK).astype(np.float64)
         echo = self.gain * (self.reverb(played) if self.reverb is not None else played)
-        mic = np.clip(np.rint(user + echo), -32768, 32767).astype(np.int16)
-        reference = np.clip(np.rint(played), -32768, 32767).astype(np.int16)
-        heard = mic if self.canceller is None else self.canceller.process(mic, reference)
-        self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
-        return heard
-
-    def user_talked(self) -> bool:
-        """Did the microphone hear more than the guide's echo lately (long enough for a word)?"""
-        return sum(self.talk) >= TALK_NEEDED
+        return np.clip(np.rint(user + echo), -32768, 32767).astype(np.int16)
 
 
 def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish: Subscriber,
@@ -205,35 +203,34 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
     speaker = speaker or RoomSpeaker(clock)
     speaker.clock = clock
     session = Session(routine, clock, publish=publish, speaker=speaker, sets=sets, hold=hold)
-    mic = Microphone(room, speaker, recording)
+    room_mic = RoomMicrophone(room, speaker, recording)
+    mic = CancelledMicrophone(room_mic, speaker, cancel=room.cancel_echo and room.echo_db is not None)
     pending = deque(typed)
     numbers = itertools.count(1_000_000)  # heard utterances, apart from typed ones
     utterance = next(numbers)
     session.begin()
-    t = 0.0
-    while not session.ended and t < until:
-        t1 = round(t + BLOCK / RATE, 6)
-        while pending and pending[0].t <= t1 and not session.ended:
+    for block in mic.blocks():
+        t = block.t
+        while pending and pending[0].t <= t and not session.ended:
             event = pending.popleft()
             clock.t = max(clock.t, event.t)
             session.tick()
             session.handle(event)
-        samples = mic.block(t)
-        clock.t = max(clock.t, t1)
+        clock.t = max(clock.t, t)
         session.tick()
-        for result in recognizer.accept(samples.tobytes()):
-            sure = result.sure and (mic.user_talked() or not speaker.busy(t1))
-            session.handle(Heard(t1, result.text, result.partial, utterance, sure))
+        for result in recognizer.accept(block.pcm, block.guide):
+            session.handle(Heard(t, result.text, result.partial, utterance, mic.sure(result.sure)))
             if not result.partial:
                 utterance = next(numbers)
         if respond is not None and not session.ended and (words := respond(session, speaker)):
-            session.handle(Heard(t1, words, utterance=next(numbers)))
-        t = t1
-        if not session.ended and not pending and mic.recording_over and respond is None and not speaker.busy(t) \
+            session.handle(Heard(t, words, utterance=next(numbers)))
+        if session.ended or t >= until:
+            break
+        if not pending and room_mic.recording_over and respond is None and not speaker.busy(t) \
                 and session.hold is None and not session.nudges:
-            session.handle(InputEnded(t))
+            break
     if not session.ended:
-        session.handle(InputEnded(t))
+        session.handle(InputEnded(clock.t))
     return session
 
 

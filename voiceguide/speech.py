@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import soxr
 
 from voiceguide.audio import shield_from_signals
+from voiceguide.echo import PlayedLog
 
 log = logging.getLogger(__name__)
 
 SYNTH_ATTEMPTS = 4
+REFERENCE_RATE = 16000  # the rate of the echo reference (the recogniser's)
 TAIL_SECONDS = 0.6  # after the guide stops talking, echoes and room reverb can still reach the microphone
 
 
@@ -152,12 +155,16 @@ class Speaker(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def played_log(self) -> PlayedLog: ...
+
 
 class SilentSpeaker:
     """A speaker that takes no time and is never busy: for simulation."""
 
     def __init__(self) -> None:
         self.voice = Voice()
+        self.played_log = PlayedLog()  # nothing is ever played
 
     def say(self, text: str) -> None:
         pass
@@ -191,6 +198,7 @@ class SpeakerThread:
         self.idle = threading.Event()
         self.idle.set()
         self.windows: list[tuple[float, float]] = []  # (start, end) of recent speech, monotonic
+        self.played_log = PlayedLog()  # what was played, when: the echo canceller's reference
         self.speaking_since: float | None = None
         self.notify = notify
         self.working = True
@@ -284,10 +292,15 @@ class SpeakerThread:
 
         chunk = clip.rate // 20  # 50 ms: how soon an interrupt takes effect
         samples = (clip.samples * self.voice.volume).astype(np.int16) if self.voice.volume < 1.0 else clip.samples
+        reference = soxr.resample(samples, clip.rate, REFERENCE_RATE) if clip.rate != REFERENCE_RATE else samples
         with sd.RawOutputStream(samplerate=clip.rate, channels=1, dtype="int16", device=self.output_device) as out:
+            heard_from = time.monotonic() + float(out.latency)  # when the first sample leaves the loudspeaker
             for start in range(0, len(samples), chunk):
                 if self.stop_now.is_set():
                     out.abort()
                     return False
+                self.played_log.add(heard_from + start / clip.rate,
+                                    reference[start * REFERENCE_RATE // clip.rate:
+                                              (start + chunk) * REFERENCE_RATE // clip.rate])
                 out.write(samples[start:start + chunk].tobytes())
         return True
