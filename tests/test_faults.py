@@ -61,7 +61,7 @@ def test_advice_is_given_when_the_history_cannot_be_written(home, where):
     out, err = result.stdout.decode(), result.stderr.decode()
     assert ADVICE_SAID in out.splitlines() and out.splitlines()[-1] == "ended pain"
     assert "history not saved" in err and err.count("history not saved") == 1
-    assert "Traceback" not in err and result.returncode == 0
+    assert "Traceback" not in err and result.returncode == 4
 
 
 def test_a_torn_last_line_is_ended_before_the_next_session_is_appended(home):

@@ -7,7 +7,7 @@ from tests.conftest import cli
 
 def test_start_with_the_keyboard():
     result = cli("start", "shotgun", "--engine", "keyboard", stdin="ready\nit hurts\n")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 4, result.stderr  # stopped for pain
     assert "state stop_and_advise" in result.stdout and result.stdout.endswith("ended pain\n")
     assert "Traceback" not in result.stderr
 
@@ -22,6 +22,6 @@ def test_listen_with_the_keyboard_runs_routines_until_input_ends():
 
 def test_start_without_a_usable_microphone_falls_back_to_the_keyboard():
     result = cli("start", "shotgun", "--engine", "sphinx", "--device", "99", stdin="ready\nstop\n")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # stopped by the user
     assert "no microphone could be opened" in result.stderr and "Using the keyboard instead" in result.stderr
     assert "Traceback" not in result.stderr and "ended stopped" in result.stdout

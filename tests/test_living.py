@@ -91,8 +91,8 @@ def _history(*args: str) -> list[dict]:
 
 def test_each_session_appends_a_record_with_pain_reports(home):
     (home / "config.toml").write_text("[routines.shotgun]\nsets = 2\n")
-    assert run("start", "shotgun", "--engine", "keyboard", stdin="ready\nstop\n").returncode == 0
-    assert run("start", "dead-bug", "--engine", "keyboard", stdin="ready\nmy leg is numb\n").returncode == 0
+    assert run("start", "shotgun", "--engine", "keyboard", stdin="ready\nstop\n").returncode == 3
+    assert run("start", "dead-bug", "--engine", "keyboard", stdin="ready\nmy leg is numb\n").returncode == 4
     first, second = _history()
     assert (first["routine"], first["how"], first["pain"]) == ("shotgun", "stopped", [])
     assert (first["holds"], first["holds_done"]) == (1, 0)  # the squeeze, cut short by "stop"

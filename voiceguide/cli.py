@@ -238,6 +238,11 @@ def _settings(args: argparse.Namespace, library: dict[str, Routine]):
     return load_settings(library, {key: getattr(args, key, None) for key in CHECKS})
 
 
+# How `start` ends, as its exit status, so that a script or a service can tell (2 is a mistake in what was asked,
+# 128 + N a signal).
+EXIT_CODES = {"completed": 0, "stopped": 3, "script_ended": 3, "pain": 4, "no_answer": 5, "input_failed": 5}
+
+
 def _notify(message: str) -> None:
     print(f"voiceguide: {message}", file=sys.stderr, flush=True)
 
@@ -280,7 +285,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     routine.plan(settings.choice(routine, "sets"), settings.choice(routine, "hold"))  # refuse bad choices first
     live, display = _live(args, library, settings)
     reason = _run_live(live, display, lambda: live.run(routine))
-    return 0 if reason in ("completed", "stopped", "pain") else 1
+    return EXIT_CODES.get(reason, 1)
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
@@ -448,7 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("start", help="a guided session now, by voice",
-                       description="Run one routine, listening through the microphone (or the keyboard).")
+                       description="Run one routine, listening through the microphone (or the keyboard).",
+                       epilog="Exit status: 0 completed, 3 stopped by you, 4 stopped for pain, 5 ended with no "
+                              "answer or no input, 2 a mistake in what was asked, 128+N a signal.")
     p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
     p.add_argument("--sets", type=int, metavar="N", help="number of sets, where the routine allows a choice")
     p.add_argument("--hold", type=int, metavar="SECONDS", help="hold time, where the routine allows a choice")

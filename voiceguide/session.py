@@ -132,7 +132,9 @@ def guide_lines(library: Mapping[str, Routine]) -> list[str]:
     """Every line the guide can say: fixed lines, each routine's title and lines, the advice, the countdown."""
     lines = [*FIXED_LINES, *(line for lines in ADVICE.values() for line in lines), *map(str, range(1, 11))]
     for routine in library.values():
-        lines += [f"{routine.title}.", *routine.spoken_lines()]
+        unit, most = routine.sets.unit.capitalize(), routine.sets.max
+        lines += [f"{routine.title}.", *routine.spoken_lines(), "Last one.", "Last set.",
+                  *(f"{unit} {n} of {total}." for total in range(2, most + 1) for n in range(1, total))]
     return list(dict.fromkeys(lines))
 
 
@@ -445,11 +447,23 @@ class Session:
         planned = self.current
         self._arm_nudges()
         self.check_in_open = False
+        if progress := self._progress():
+            self._say(progress)
         self._say_all(planned.opening_lines())
         if planned.step.kind == "timed":
             assert planned.seconds is not None
             self.hold = Hold(planned.seconds, _marks(planned), since=self.clock.now())
             self.publish(HoldStarted(self.clock.now(), planned.state, planned.seconds))
+
+    def _progress(self) -> str | None:
+        """At the first step of each set or rep, where the person is: "Set 2 of 3.", "Rep 5 of 8.", "Last one."."""
+        here, total = self.current.set_number, self.plan[-1].set_number
+        first = self.step_index == 0 or self.plan[self.step_index - 1].set_number != here
+        if not here or not first or total < 2:
+            return None
+        if here == total:
+            return "Last one." if self.routine.sets.unit == "rep" else "Last set."
+        return f"{self.routine.sets.unit.capitalize()} {here} of {total}."
 
     def _advance(self) -> None:
         here = self.current
