@@ -234,3 +234,11 @@ def test_terminal_panel_shows_routine_step_hold_countdown_heard_and_engine():
     assert "Shotgun squeeze and push" in text and "squeeze" in text and "3 s left" in text
     assert '"ready" (ready)' in text and "sphinx" in text
     assert "ready" in out.getvalue()  # the transcript line went to the terminal too
+
+
+def test_devices_lists_microphones_and_speakers_or_says_why_there_are_none():
+    result = run("devices")
+    assert "microphones" in result.stdout and "speakers" in result.stdout and "Traceback" not in result.stderr
+    has_mic = result.stdout.split("speakers")[0].count("Hz") > 0
+    assert result.returncode == (0 if has_mic else 1)
+    assert has_mic or "none: no sound card" in result.stdout

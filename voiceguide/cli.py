@@ -302,7 +302,7 @@ def _device(text: str) -> int | str:
 def _add_live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINES,
                    help="speech recogniser (default: vosk if a model is found, else sphinx)")
-    p.add_argument("--device", type=_device, metavar="N", help="input device number or name (python -m sounddevice)")
+    p.add_argument("--device", type=_device, metavar="N", help="input device number or name (see: voiceguide devices)")
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
     p.add_argument("--voice", help="speech-out voice id or name")
     p.add_argument("--rate", type=int, help="speech-out rate, words per minute (80-400)")
@@ -392,6 +392,28 @@ def cmd_history(args: argparse.Namespace) -> int:
         table.add_row(*map(Text, cells), style="bold red" if r.pain else None)  # shown literally, never as markup
     Console(width=max(100, Console().width)).print(table)
     return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """List the sound devices a session can use, or say why there are none."""
+    try:
+        import sounddevice as sd
+
+        devices = list(sd.query_devices())
+    except OSError as e:  # the PortAudio library itself is missing
+        raise UserError(f"no sound devices can be listed: PortAudio is missing ({e}); "
+                        "sudo apt install libportaudio2") from None
+    except Exception as e:  # PortAudio's own errors, in one line
+        raise UserError(f"no sound devices can be listed ({e})") from None
+    inputs = [(i, d) for i, d in enumerate(devices) if d["max_input_channels"] > 0]
+    outputs = [(i, d) for i, d in enumerate(devices) if d["max_output_channels"] > 0]
+    for title, found in (("microphones (use with --device N)", inputs), ("speakers", outputs)):
+        print(f"{title}:")
+        for i, d in found:
+            print(f"  {i:>3}  {d['name']}  ({int(d['default_samplerate'])} Hz)")
+        if not found:
+            print("  none: no sound card or USB audio device is connected (or PulseAudio is not running)")
+    return 0 if inputs else 1
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -493,7 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure recognition, reaction to pain, CPU and memory (table, JSON, plot)",
                        description="Synthesise a speech corpus (flite, espeak-ng, sox), hear it with every "
                                    "available recogniser, and report accuracy, pain recall, false stops, reaction "
-                                   "time, real-time factor, memory and idle CPU. Takes about 6 minutes on 2 cores.")
+                                   "time, real-time factor, memory and idle CPU, and the guide in a virtual room "
+                                   "(its own voice, barge-in). Takes about 15 minutes on 2 cores.")
     p.add_argument("--out", default="bench-results", metavar="DIR",
                    help="where to write bench.json and bench.png (default: bench-results)")
     p.add_argument("--engine", action="append", choices=SPEECH_ENGINES,
@@ -510,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phrases", action="append", metavar="FILE",
                    help="a phrase file for --language (repeatable; default: tests/phrases/*.tsv)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("devices", help="list microphones and speakers (exit status 1 if there is no microphone)")
+    p.set_defaults(func=cmd_devices)
 
     p = sub.add_parser("doctor", help="check microphone, speech out, recognisers, model and config, with fixes")
     _add_routine_file(p)
