@@ -133,20 +133,6 @@ def test_a_killed_session_keeps_what_happened_before(home):
     assert record["pain"] == [{"words": "ouch", "advice": "stop"}] and record["how"] == "pain"
 
 
-def test_sigterm_mid_session_records_the_session_as_interrupted(home):
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "start", "shotgun", "--engine", "keyboard"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "state setup" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 143 and "Traceback" not in err
-    (record,) = _history()
-    assert record["how"] == "interrupted"
-
-
 # ------------------------------------------------------------ journal lines, doctor, unit file
 
 

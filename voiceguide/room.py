@@ -26,7 +26,7 @@ from voiceguide.events import Heard, InputEnded, Subscriber
 from voiceguide.recognizers import Recognizer
 from voiceguide.routines import Routine
 from voiceguide.session import Session
-from voiceguide.speech import TAIL_SECONDS, Synthesizer, Voice
+from voiceguide.speech import TAIL_SECONDS, SilentSpeaker, Synthesizer, Voice
 
 RATE = 16000
 BLOCK = 1600  # samples: 100 ms, as the microphone delivers them
@@ -95,7 +95,7 @@ class Line:
 
 
 @dataclass
-class RoomSpeaker:
+class RoomSpeaker(SilentSpeaker):
     """The speaker on the virtual clock: each line takes its audio's time, lines queue one after another,
     ``interrupt()`` cuts the line being said and drops the rest; ``busy(t)`` is exact."""
 
@@ -135,16 +135,6 @@ class RoomSpeaker:
             if lo < hi:
                 out[lo:hi] += line.samples[lo - a:hi - a]
         return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
-
-    def start(self) -> None:
-        pass
-
-    def wait_until_done(self, timeout: float = 60.0) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
 
 class RoomMicrophone:
     """What the microphone hears in the room, block by block: the user's recording plus the guide's echo.
