@@ -19,7 +19,8 @@ from voiceguide.clock import VirtualClock
 from voiceguide.echo import PlayedLog
 from voiceguide.events import HoldEnded, OutputEvent, Paused, Said, StateEntered
 from voiceguide.intents import IntentParser
-from voiceguide.routines import Routine, builtin_routines, spoken_names
+from voiceguide.programmes import spoken_names_with_programmes
+from voiceguide.routines import Routine, builtin_routines
 from voiceguide.session import Session
 from voiceguide.speech import Voice
 
@@ -147,7 +148,7 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
                           text=True, timeout=120)
 
 
-PARSER_ALL = IntentParser(spoken_names(LIBRARY))
+PARSER_ALL = IntentParser(spoken_names_with_programmes(LIBRARY))
 
 
 @pytest.fixture(autouse=True, scope="session")

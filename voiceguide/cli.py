@@ -18,8 +18,9 @@ from voiceguide.engines import ENGINES, SPEECH_ENGINES
 from voiceguide.errors import UserError, VoiceguideError
 from voiceguide.events import OutputEvent
 from voiceguide.intents import IntentParser
+from voiceguide.programmes import Programme, builtin_programmes, spoken_names_with_programmes
 from voiceguide.routines import Routine, Step, load_library, spoken_names
-from voiceguide.simulate import event_json, format_event, parse_script, script_events, simulate
+from voiceguide.simulate import event_json, format_event, parse_script, script_events, simulate, simulate_programme
 
 
 def _stdin() -> TextIO:
@@ -33,16 +34,21 @@ def _library(args: argparse.Namespace) -> dict[str, Routine]:
     return load_library(args.routine_file)
 
 
-def _routine(args: argparse.Namespace, library: dict[str, Routine]) -> Routine:
+def _routine(args: argparse.Namespace, library: dict[str, Routine]) -> Routine | Programme:
+    """The routine, or built-in programme, named on the command line."""
     rid = args.routine
     if rid is None:
         if len(args.routine_file or []) != 1:
             raise UserError("name a routine (see 'voiceguide list')")
         return next(r for r in library.values() if r.path == args.routine_file[0])
+    programmes = builtin_programmes(library)
+    if rid in programmes:
+        return programmes[rid]
     if rid not in library:
-        close = difflib.get_close_matches(rid, library, n=1)
+        known = [*library, *programmes]
+        close = difflib.get_close_matches(rid, known, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise UserError(f"unknown routine '{rid}'.{hint} Known routines: {', '.join(sorted(library))}")
+        raise UserError(f"unknown routine '{rid}'.{hint} Known routines and programmes: {', '.join(known)}")
     return library[rid]
 
 
@@ -104,6 +110,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         if i:
             print()
         print("\n".join(describe_routine(r)))
+    for p in builtin_programmes(library).values():
+        print(f"\n{p.id}  ·  {p.title} (a programme)\n    {p.summary}\n    in order: {', '.join(p.routines)}")
     return 0
 
 
@@ -111,7 +119,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    parser = IntentParser(spoken_names(_library(args)))
+    parser = IntentParser(spoken_names_with_programmes(_library(args)))
     if args.text == ["-"]:
         for line in _stdin():
             if line.strip():
@@ -140,6 +148,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.script and args.audio:
         raise UserError("give --script or --audio, not both")
     script = _script(args.script) if args.script else []
+    if isinstance(routine, Programme):
+        if args.echo is not None or args.reverb or args.sets is not None or args.hold is not None:
+            raise UserError("a programme is simulated from a script or a recording only (no --echo, --sets, --hold)")
+        events = _audio_events(args, library) if args.audio else script_events(script)
+        simulate_programme(routine, library, events, publish=show)
+        return 0
     if args.echo is not None or args.reverb:
         return _simulate_in_room(args, library, routine, script, show)
     if args.audio:
@@ -281,6 +295,12 @@ def _run_live(live, display, work: Callable[[], str | None]) -> str | None:
 def cmd_start(args: argparse.Namespace) -> int:
     library = _library(args)
     routine = _routine(args, library)
+    if isinstance(routine, Programme):
+        if args.sets is not None or args.hold is not None:
+            raise UserError("--sets and --hold are for one routine; a programme sets its own")
+        live, display = _live(args, library, _settings(args, library))
+        programme = routine
+        return EXIT_CODES.get(_run_live(live, display, lambda: live.run_programme(programme)), 1)
     settings = _settings(args, library).with_choices(routine, sets=args.sets, hold=args.hold)
     routine.plan(settings.choice(routine, "sets"), settings.choice(routine, "hold"))  # refuse bad choices first
     live, display = _live(args, library, settings)

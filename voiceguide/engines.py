@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.models import find_model
+from voiceguide.programmes import spoken_names_with_programmes
 from voiceguide.recognizers import Recognizer, RecognizerError, SphinxRecognizer, VoskRecognizer
-from voiceguide.routines import Routine, spoken_names
+from voiceguide.routines import Routine
 from voiceguide.session import guide_lines
 from voiceguide.vocabulary import PHRASEBOOK, grammar_phrases
 
@@ -86,7 +87,7 @@ def choose_engine(requested: str | None, model: str | None) -> EngineChoice:
 
 def listening_for(library: Mapping[str, Routine]) -> tuple[list[str], list[str]]:
     """What a recogniser listens for with ``library``: the user's phrases, and the guide's own lines."""
-    return grammar_phrases(spoken_names(library)), guide_lines(library)
+    return grammar_phrases(spoken_names_with_programmes(library)), guide_lines(library)
 
 
 def pain_phrases(phrases: Iterable[str]) -> list[str]:

@@ -93,6 +93,7 @@ class Started(Event):
     routine: str
     title: str
     sets: int
+    programme: str | None = None  # the programme this routine is part of, if any
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ class HistoryWriter:
 
     def __call__(self, event: OutputEvent) -> None:
         if isinstance(event, Started):
-            self._write("start", routine=event.routine, engine=self.engine)
+            programme = {"programme": event.programme} if event.programme else {}
+            self._write("start", routine=event.routine, engine=self.engine, **programme)
         elif isinstance(event, SetDone):
             self.sets_done += 1
         elif isinstance(event, Ended):
@@ -74,6 +75,7 @@ class HistoryWriter:
 class SessionRecord:
     id: str
     routine: str = "?"
+    programme: str | None = None
     engine: str = "?"
     started: float = 0.0
     ended: float | None = None
@@ -101,6 +103,7 @@ def read_sessions(path: Path, warn: Callable[[str], None]) -> list[SessionRecord
         kind, at = fact["kind"], float(fact["at"])
         if kind == "start":
             record.routine, record.engine, record.started = fact["routine"], fact.get("engine", "?"), at
+            record.programme = fact.get("programme")
         elif kind == "hold":
             record.holds += 1
             record.holds_done += fact["completed"]
@@ -121,7 +124,7 @@ FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "pain": {"words": str, "advice": str},
     "end": {"reason": str},
 }
-OPTIONAL: dict[str, type | tuple[type, ...]] = {"engine": str, "by": str, "sets_done": int}
+OPTIONAL: dict[str, type | tuple[type, ...]] = {"engine": str, "by": str, "sets_done": int, "programme": str}
 LATEST = 4102444800.0  # 2100-01-01: a time beyond this is not one this program wrote
 
 

@@ -42,8 +42,9 @@ from voiceguide.events import (
 )
 from voiceguide.history import HistoryWriter
 from voiceguide.intents import ADVICE_LEVELS, IntentParser
+from voiceguide.programmes import Programme, builtin_programmes, run_programme, spoken_names_with_programmes
 from voiceguide.recognizers import Recognizer, heard_events
-from voiceguide.routines import Routine, spoken_names
+from voiceguide.routines import Routine
 from voiceguide.session import LISTEN_AGAIN, LISTEN_GREETING, LISTEN_STOPPED, NO_MORE_TODAY, Session, run_session
 from voiceguide.speech import Speaker
 
@@ -147,7 +148,8 @@ class Live:
         self.notify, self.stdin, self.options = notify, stdin, options
         self.clock = MonotonicClock()
         self.events: queue.Queue[InputEvent] = queue.Queue()
-        self.parser = IntentParser(spoken_names(library))
+        self.programmes = builtin_programmes(library)
+        self.parser = IntentParser(spoken_names_with_programmes(library))
         self.microphone: MicrophoneInput | None = None
         self.engine = "keyboard"
         self.heard_up_to = 0  # utterances already acted on: what is still queued of them is dropped
@@ -197,11 +199,19 @@ class Live:
         publish.subscribe(self.show)
         return publish
 
-    def run(self, routine: Routine) -> str:
-        """One guided session, with the sets and hold the settings choose; returns how it ended."""
+    def run_programme(self, programme: Programme) -> str:
+        """A programme's routines one after another; a pain stop (or any end but completing) ends it."""
+        return run_programme(programme, self.library, lambda routine: self.run(routine, programme))
+
+    def run(self, routine: Routine, programme: Programme | None = None) -> str:
+        """One guided session, with the sets and hold the programme (if any), else the settings, choose."""
+        def choice(key: str) -> int | None:
+            chosen = programme.choice(routine, key) if programme else None
+            return chosen if chosen is not None else self.settings.choice(routine, key)
+
         session = Session(routine, self.clock, publish=self._publisher(), speaker=self.speaker, parser=self.parser,
-                          sets=self.settings.choice(routine, "sets"), hold=self.settings.choice(routine, "hold"),
-                          heard_before=self.heard_up_to)
+                          sets=choice("sets"), hold=choice("hold"), heard_before=self.heard_up_to,
+                          programme=programme.id if programme else None)
         try:
             reason = run_session(session, self.clock, self.events)
         except BaseException:
@@ -251,6 +261,9 @@ class Live:
                 self._say(LISTEN_STOPPED)
             elif intent.intent == "start" and intent.routine and self.worst_advice in NO_MORE_AFTER:
                 self._say(NO_MORE_TODAY)
+            elif intent.intent == "start" and intent.routine in self.programmes:
+                self.run_programme(self.programmes[intent.routine])
+                self._say(NO_MORE_TODAY if self.worst_advice in NO_MORE_AFTER else LISTEN_AGAIN)
             elif intent.intent == "start" and intent.routine:
                 self.run(self.library[intent.routine])
                 self._say(NO_MORE_TODAY if self.worst_advice in NO_MORE_AFTER else LISTEN_AGAIN)

@@ -155,8 +155,9 @@ class Session:
 
     def __init__(self, routine: Routine, clock: Clock, *, publish: Subscriber, speaker: Speaker | None = None,
                  parser: IntentParser | None = None, sets: int | None = None, hold: int | None = None,
-                 heard_before: int = 0):
+                 heard_before: int = 0, programme: str | None = None):
         self.routine = routine
+        self.programme = programme
         self.plan = routine.plan(sets, hold)
         self.clock = clock
         self.publish = publish
@@ -208,7 +209,8 @@ class Session:
 
     def begin(self) -> None:
         """Enter the first step and speak its lines."""
-        self.publish(Started(self.clock.now(), self.routine.id, self.routine.title, self.plan[-1].set_number))
+        self.publish(Started(self.clock.now(), self.routine.id, self.routine.title, self.plan[-1].set_number,
+                             self.programme))
         self.publish(StateEntered(self.clock.now(), self.state))
         self._say(f"{self.routine.title}.")
         self._say(OPENING)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import queue
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from voiceguide.clock import VirtualClock
@@ -25,6 +25,7 @@ from voiceguide.events import (
     Subscriber,
     Understood,
 )
+from voiceguide.programmes import Programme, run_programme
 from voiceguide.routines import Routine
 from voiceguide.session import Session, run_session
 
@@ -64,16 +65,38 @@ def parse_script(lines: Iterable[str], name: str = "script") -> list[Utterance]:
 def simulate(routine: Routine, events: Iterable[InputEvent], *, publish: Subscriber,
              sets: int | None = None, hold: int | None = None) -> Session:
     """Run a whole session on a virtual clock, hearing ``events`` (in time order)."""
-    clock = VirtualClock()
+    clock, inbox = _virtual_input(events)
+    session = Session(routine, clock, publish=publish, sets=sets, hold=hold)
+    run_session(session, clock, inbox)
+    return session
+
+
+def simulate_programme(programme: Programme, library: Mapping[str, Routine], events: Iterable[InputEvent], *,
+                       publish: Subscriber) -> str:
+    """Run a programme's routines one after another on one virtual clock, hearing ``events``; how it ended."""
+    clock, inbox = _virtual_input(events)
+    heard = 0
+
+    def one(routine: Routine) -> str:
+        nonlocal heard
+        session = Session(routine, clock, publish=publish, sets=programme.choice(routine, "sets"),
+                          hold=programme.choice(routine, "hold"), heard_before=heard, programme=programme.id)
+        reason = run_session(session, clock, inbox)
+        heard = session.last_utterance
+        return reason
+
+    return run_programme(programme, library, one)
+
+
+def _virtual_input(events: Iterable[InputEvent]) -> tuple[VirtualClock, queue.Queue[InputEvent]]:
+    """A virtual clock, and a queue of ``events`` closed by the end of input."""
     inbox: queue.Queue[InputEvent] = queue.Queue()
     last = 0.0
     for event in events:
         inbox.put(event)
         last = max(last, event.t)
     inbox.put(InputEnded(last))
-    session = Session(routine, clock, publish=publish, sets=sets, hold=hold)
-    run_session(session, clock, inbox)
-    return session
+    return VirtualClock(), inbox
 
 
 def script_events(script: list[Utterance]) -> list[InputEvent]:
