@@ -268,7 +268,8 @@ class Live:
                 self.run(self.library[intent.routine])
                 self._say(NO_MORE_TODAY if self.worst_advice in NO_MORE_AFTER else LISTEN_AGAIN)
             elif intent.intent in ("start", "help"):
-                routines = ", ".join(r.title for r in self.library.values())
+                routines = ", ".join([r.title for r in self.library.values()]
+                                     + [p.title for p in self.programmes.values()])
                 self._say(f"Say start, and one of: {routines}.")
 
     def _pain_between_routines(self, words: str, level: str) -> None:
