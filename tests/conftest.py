@@ -95,6 +95,9 @@ class FakeSpeaker:
     def busy(self, t: float) -> bool:
         return self.busy_always
 
+    def finishes_at(self, now: float) -> float:
+        return now
+
     def adjust(self, change: str) -> bool:
         return self.voice.adjust(change)
 

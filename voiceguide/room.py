@@ -122,6 +122,9 @@ class RoomSpeaker(SilentSpeaker):
     def busy(self, t: float) -> bool:
         return any(line.start - 0.05 <= t <= line.end + TAIL_SECONDS for line in self.lines)
 
+    def finishes_at(self, now: float) -> float:
+        return max(now, self.free_at)
+
     def adjust(self, change: str) -> bool:
         return self.voice.adjust(change)
 

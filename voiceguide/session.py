@@ -407,7 +407,7 @@ class Session:
         self._say(RESUMING)
         self._say_all(self.current.step.say)
         if self.hold is not None:
-            self.hold.since = self.clock.now()
+            self.hold.since = self.speaker.finishes_at(self.clock.now())
 
     def _microphone_lost(self) -> None:
         """Say so (without cutting what is being said), and pause until it is back."""
@@ -454,8 +454,9 @@ class Session:
         self._say_all(planned.opening_lines())
         if planned.step.kind == "timed":
             assert planned.seconds is not None
-            self.hold = Hold(planned.seconds, _marks(planned), since=self.clock.now())
-            self.publish(HoldStarted(self.clock.now(), planned.state, planned.seconds))
+            begins = self.speaker.finishes_at(self.clock.now())  # once its instruction has been said
+            self.hold = Hold(planned.seconds, _marks(planned), since=begins)
+            self.publish(HoldStarted(begins, planned.state, planned.seconds))
 
     def _progress(self) -> str | None:
         """At the first step of each set or rep, where the person is: "Set 2 of 3.", "Rep 5 of 8.", "Last one."."""

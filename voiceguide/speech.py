@@ -137,6 +137,11 @@ class Voice:
         return True
 
 
+def spoken_seconds(text: str, rate: int) -> float:
+    """About how long ``text`` takes to say at ``rate`` words per minute (with the synthesiser's own pauses)."""
+    return 0.3 + 60.0 * len(text.split()) / rate
+
+
 class Speaker(Protocol):
     """Where spoken lines go. The session uses ``say``, ``interrupt`` and ``busy(t)`` (was the guide
     talking at time ``t``?); a live run also starts it, waits for it to finish, and closes it."""
@@ -146,6 +151,10 @@ class Speaker(Protocol):
     def interrupt(self) -> None: ...
 
     def busy(self, t: float) -> bool: ...
+
+    def finishes_at(self, now: float) -> float:
+        """When everything said so far will have been spoken (``now`` if nothing is waiting)."""
+        ...
 
     def adjust(self, change: str) -> bool: ...
 
@@ -178,6 +187,9 @@ class SilentSpeaker:
     def busy(self, t: float) -> bool:
         return False
 
+    def finishes_at(self, now: float) -> float:
+        return now
+
     def start(self) -> None:
         pass
 
@@ -199,6 +211,7 @@ class SpeakerThread:
         self.idle.set()
         self.windows: list[tuple[float, float]] = []  # (start, end) of recent speech, monotonic
         self.played_log = PlayedLog()  # what was played, when: the echo canceller's reference
+        self.free_at = 0.0  # monotonic time by which the queued lines should have been said
         self.speaking_since: float | None = None
         self.notify = notify
         self.working = True
@@ -220,6 +233,12 @@ class SpeakerThread:
         if self.working:
             self.idle.clear()
             self.lines.put(text)
+            now = time.monotonic()
+            self.free_at = max(now, self.free_at) + spoken_seconds(text, self.voice.rate)
+
+    def finishes_at(self, now: float) -> float:
+        """When the lines queued so far will have been said: estimated from their words at the voice's rate."""
+        return max(now, self.free_at) if self.working else now
 
     def adjust(self, change: str) -> bool:
         """A voice control, for every line from the next one on (rate when synthesised, volume when played)."""
@@ -227,6 +246,7 @@ class SpeakerThread:
 
     def interrupt(self) -> None:
         """Drop everything queued and cut the line being spoken."""
+        self.free_at = time.monotonic()
         with contextlib.suppress(queue.Empty):
             while True:
                 self.lines.get_nowait()
