@@ -271,6 +271,7 @@ def _live(args: argparse.Namespace, library: dict[str, Routine], settings):
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="voiceguide: %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # its own bookkeeping is not for the user
     speaker = SpeakerThread(voice=settings.get("voice"), rate=settings.get("rate"), volume=settings.get("volume"),
                             notify=_notify)
     display = Display(quiet=args.quiet)

@@ -120,5 +120,6 @@ class Display:
                 bar = ProgressBar(total=self.hold.duration, completed=spent, width=30)
                 table.add_row("hold", Group(bar, f"{self.hold.duration - spent:4.0f} s left"))
         table.add_row("heard", self.last_heard or "-")
+        table.add_row("say", "ready · next · pause · resume · repeat · slower · louder · stop · it hurts")
         table.add_row("engine", self.engine or "-")
         return Group(table)

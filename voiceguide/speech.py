@@ -285,7 +285,7 @@ class SpeakerThread:
                 if self._play(synth.synthesize(text, self.voice.rate)):
                     self.played.append(text)
             except Exception as e:
-                what = "stopped working" if self.windows else "is unavailable"
+                what = "stopped working" if self.played else "is unavailable"
                 self._give_up(f"speech output {what} ({e}); the cues are printed instead")
                 return
             finally:
