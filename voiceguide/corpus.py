@@ -81,7 +81,8 @@ def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None,
         subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
                         "synth", length, f"{kind}noise", "vol", "0.5"], check=True)
     gain = rms(speech or clean) / (10 ** (snr_db / 20)) / max(rms(noise), 1e-9)
-    subprocess.run(["sox", "-m", str(clean), "-v", f"{gain:.6f}", str(noise), str(out)], check=True)
+    # Both halved, as sox -m does by default when no volume is given: the ratio (the SNR) is what counts.
+    subprocess.run(["sox", "-m", "-v", "0.5", str(clean), "-v", f"{gain / 2:.6f}", str(noise), str(out)], check=True)
     noise.unlink()
     return out
 

@@ -72,6 +72,7 @@ CURRENT_FRAMES = 10  # a partial's last word must end within 100 ms (10 ms frame
 SPOT_THRESHOLD = 1e-10
 SPOT_SYLLABLES = 3
 SPOT_SHORT = {"it hurts", "that hurts"}  # two syllables, but clean at that threshold in the probes (issue 13)
+NEGATION = {"no", "not", "n't", "never", "nothing", "without"}  # the grammar hears pain denied: it decides
 VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
 
 
@@ -200,12 +201,16 @@ class SphinxRecognizer:
         return bool(words) and self.decoder.n_frames() - words[-1].end_frame <= CURRENT_FRAMES
 
     def _spot(self) -> list[Result]:
-        """A keyphrase newly spotted in this utterance, reported at once as a sure partial result."""
+        """A keyphrase newly spotted in this utterance, reported at once as a sure partial result, unless the
+        grammar hears a negation there ("it doesn't hurt" holds "hurt"): then the grammar's reading decides."""
         if self.spotter is None:
             return []
         hyp = self.spotter.hyp()
         found = " ".join(hyp.hypstr.split()) if hyp and hyp.hypstr.strip() else ""
         if not found or found == self.spotted:
+            return []
+        heard = self.decoder.hyp()
+        if heard and NEGATION & {w if not w.endswith("n't") else "n't" for w in heard.hypstr.split()}:
             return []
         self.spotted = found
         return [Result(found, True, sure=True)]

@@ -144,7 +144,10 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
     halt = next((e for e in log if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by == "unsure")), None)
     if halt is None:
         return record
-    record.stopped, record.asked = isinstance(halt, PainReported), isinstance(halt, Paused)
+    # Stopped at once: pain advice within 2 s of the halt, with no answer asked for (a sure result that came a
+    # moment after an unsure one also counts); otherwise the exercise halted to ask.
+    record.stopped = any(isinstance(e, PainReported) and e.t <= halt.t + 2.0 for e in log)
+    record.asked = not record.stopped
     pains = [_parser.parse(h.text) for h, _ in heard if _parser.parse(h.text).intent == "pain"]
     record.advice = next((e.advice for e in log if isinstance(e, PainReported)), pains[0].advice if pains else None)
     before = [e.state for e in log if isinstance(e, StateEntered) and e.t <= halt.t and e.state != STOP_AND_ADVISE]
