@@ -13,6 +13,7 @@ from voiceguide.clock import VirtualClock
 from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed
 from voiceguide.session import (
     ARE_YOU_OK,
+    CONFIRM_PAIN,
     DEAF,
     DONE,
     EXERCISING,
@@ -322,3 +323,25 @@ def test_an_answer_resets_the_follow_up_and_a_pause_is_never_chased():
     d.say("pause", at=111)
     d.run_timers(until=5000)
     assert d.session.state == PAUSED and not d.session.ended
+
+
+def test_unsure_pain_halts_and_asks_and_the_answer_decides():
+    speaker = FakeSpeaker()
+    d = drive(LIBRARY["spinal-twist"], speaker=speaker)
+    d.say("ready", at=1)
+    d.session.hear("ow", partial=True, utterance=7, sure=False)
+    assert d.session.state == PAUSED and d.lines()[-1] == CONFIRM_PAIN  # the hold froze at once
+    d.session.hear("ow", utterance=7, sure=False)  # the rest of the same utterance is not an answer
+    assert d.session.state == PAUSED
+    d.session.hear("fine", utterance=8)
+    assert d.session.state == "hold" and not d.session.ended
+    d.session.hear("ow", utterance=9, sure=False)
+    d.run_timers(until=d.clock.t + 10)  # no answer: the safe reading
+    assert d.session.state == STOP_AND_ADVISE
+
+
+def test_sure_pain_stops_at_once_even_while_asking():
+    d = drive(LIBRARY["shotgun"])
+    d.session.hear("ow", utterance=3, sure=False)
+    d.session.hear("it hurts", partial=True, utterance=3, sure=True)
+    assert d.session.state == STOP_AND_ADVISE

@@ -170,6 +170,7 @@ class Session:
         self.check_in_open = False
         self.paused_by: str | None = None  # "user", "microphone" or "unsure" while paused
         self.unsure_pain: Intent | None = None  # pain heard but not clearly, while the guide asks
+        self.unsure_utterance = 0
         self.unsure_until = 0.0
         self.sets_done = 0
         self.heard_before = heard_before  # utterances acted on before this session: their results are not for it
@@ -278,10 +279,13 @@ class Session:
             return intent
         self.publish(Understood(self.clock.now(), text, intent.intent))
         self._arm_nudges()  # they are talking: the silence follow-ups count from now
-        if self.unsure_pain is not None:
-            self._answer_about_pain(intent)
+        if self.unsure_pain is not None and (utterance == 0 or utterance > self.unsure_utterance):
+            self._answer_about_pain(intent)  # an answer is a later utterance, not the rest of the one asked about
+        elif self.unsure_pain is not None:
+            if intent.intent == "pain" and sure:
+                self._stop_for_pain(intent)
         elif intent.intent == "pain" and not sure:
-            self._ask_about_pain(intent)
+            self._ask_about_pain(intent, utterance)
         elif not self._act(intent):
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)
         self.tick()
@@ -363,10 +367,10 @@ class Session:
             self.publish(Said(now, line))
         self._end("pain")
 
-    def _ask_about_pain(self, intent: Intent) -> None:
+    def _ask_about_pain(self, intent: Intent, utterance: int) -> None:
         """Pain heard, but not clearly: halt the exercise at once (the hold freezes, counting stops) and ask."""
         self.speaker.interrupt()
-        self.unsure_pain = intent
+        self.unsure_pain, self.unsure_utterance = intent, utterance
         self.unsure_until = self.clock.now() + CONFIRM_SECONDS
         if self.mode == EXERCISING:
             self._pause(by="unsure")
