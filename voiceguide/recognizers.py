@@ -202,8 +202,7 @@ class SphinxRecognizer:
 
     def _spot(self) -> list[Result]:
         """A keyphrase newly spotted in this utterance, reported at once as a sure partial result, unless the
-        grammar hears a negation there ("it doesn't hurt" holds "hurt") or the guide's own words: then the
-        grammar's reading decides."""
+        grammar hears a negation there ("it doesn't hurt" holds "hurt"): then the grammar's reading decides."""
         if self.spotter is None:
             return []
         hyp = self.spotter.hyp()
@@ -213,8 +212,6 @@ class SphinxRecognizer:
         heard = self.decoder.hyp()
         if heard and NEGATION & {w if not w.endswith("n't") else "n't" for w in heard.hypstr.split()}:
             return []
-        if heard and heard.hypstr and heard.hypstr not in self.user_phrases:
-            return []  # the grammar explains this sound as the guide's own words
         self.spotted = found
         return [Result(found, True, sure=True)]
 
