@@ -109,6 +109,17 @@ def _vosk(model: str | None) -> Check:
     return Check("vosk model", "ok", f"{found} loads")
 
 
+def _echo() -> Check:
+    from voiceguide.echo import EchoCanceller, EchoError
+
+    try:
+        EchoCanceller().close()
+    except EchoError as e:
+        return Check("echo canceller", "warn", f"{e}; with a loudspeaker the guide may hear itself more",
+                     "sudo apt install libspeexdsp1")
+    return Check("echo canceller", "ok", "speexdsp takes the guide's own voice out of the microphone")
+
+
 def run_checks(load_settings: Callable[[], object]) -> list[Check]:
     """Every check, in the order a user would fix them."""
     checks = [_python(), _packages()]
@@ -121,7 +132,7 @@ def run_checks(load_settings: Callable[[], object]) -> list[Check]:
         checks.append(Check("config", "ok", f"{config_path()} valid (or absent: defaults)"))
     except Exception as e:
         checks.append(Check("config", "fail", str(e), "edit the file, or see: voiceguide config show"))
-    checks += [_microphone(), _speech_out(), _sphinx(), _vosk(model)]
+    checks += [_microphone(), _speech_out(), _echo(), _sphinx(), _vosk(model)]
     return checks
 
 
