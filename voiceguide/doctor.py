@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
-PACKAGES = ("voiceguide", "vosk", "pocketsphinx", "sounddevice", "pyttsx3", "transitions", "rich", "platformdirs")
+PACKAGES = ("voiceguide", "vosk", "pocketsphinx", "sounddevice", "pyttsx3", "transitions", "rich", "platformdirs",
+            "simplemma", "rapidfuzz")
 
 
 @dataclass
