@@ -10,6 +10,7 @@ The user's typed words (a script) arrive as text, as from the keyboard.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -69,6 +70,7 @@ class Reverb:
 
 @cache
 def _synthesizer() -> Synthesizer:
+    atexit.register(_synthesizer.cache_clear)  # let pyttsx3 close its engine while the interpreter still runs
     return Synthesizer()
 
 
