@@ -229,10 +229,11 @@ def _bench_language(args: argparse.Namespace) -> int:
     if not files:
         raise UserError(f"no phrase files in {PHRASE_FILES}; give --phrases FILE")
     parser = IntentParser(spoken_names(load_library()))
-    figures = [measure(f.stem, read_phrasings(f), parser) for f in files]
+    phrasings = {f.stem: read_phrasings(f) for f in files}
+    figures = [measure(name, lines, parser) for name, lines in phrasings.items()]
     print_language(figures)
-    print(f"parse time: {parse_microseconds(parser, [p.text for f in files for p in read_phrasings(f)]):.0f} µs "
-          "per utterance (mean, one core)")
+    texts = [p.text for lines in phrasings.values() for p in lines]
+    print(f"parse time: {parse_microseconds(parser, texts):.0f} µs per utterance (mean, one core)")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -93,6 +93,11 @@ ADVICE_LEVELS = ("stop", "unwell", "professional", "emergency")  # in rising ord
 GUARDED_INTENTS = ("pain", "stop", "pause")
 
 
+def worst_advice(*levels: str | None) -> str | None:
+    """The most urgent of some advice levels (None where there is none)."""
+    return max((level for level in levels if level), key=ADVICE_LEVELS.index, default=None)
+
+
 @dataclass(frozen=True)
 class Intent:
     """What an utterance means: the intent, and the routine or advice level where it applies."""
@@ -300,7 +305,7 @@ def pain_level(words: Words | list[str]) -> str | None:
         if level and clause.at(PAST) and any(c.live(OK_WORDS, OK_PHRASES) and not lv
                                              for c, lv in zip(clauses[k + 1:], levels[k + 1:], strict=True)):
             levels[k] = None
-    return max((lv for lv in levels if lv), key=ADVICE_LEVELS.index, default=None)
+    return worst_advice(*levels)
 
 
 def _clauses(words: Words) -> list[Words]:
@@ -360,7 +365,7 @@ def pain_level_anywhere(tokens: list[str]) -> str | None:
     """The highest advice level of pain anywhere in a long text: each cue word is read in a window around it."""
     levels = {pain_level(tokens[max(0, i - PAIN_REACH):i + PAIN_REACH + 1])
               for i, t in enumerate(tokens) if t in PAIN_CUES}
-    return max(levels - {None}, key=ADVICE_LEVELS.index, default=None)
+    return worst_advice(*levels)
 
 
 def _down_the_leg(tokens: list[str]) -> bool:

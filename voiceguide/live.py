@@ -41,7 +41,7 @@ from voiceguide.events import (
     Understood,
 )
 from voiceguide.history import HistoryWriter
-from voiceguide.intents import ADVICE_LEVELS, IntentParser
+from voiceguide.intents import IntentParser, worst_advice
 from voiceguide.programmes import Programme, builtin_programmes, run_programme, spoken_names_with_programmes
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine
@@ -237,8 +237,7 @@ class Live:
         self._note_advice(session)
 
     def _note_advice(self, session: Session) -> None:
-        if session.advice_level is not None:
-            self.worst_advice = _worse(self.worst_advice, session.advice_level)
+        self.worst_advice = worst_advice(self.worst_advice, session.advice_level)
 
     def listen(self) -> None:
         """Wait for "start <routine>", run it, and wait again, until the input ends."""
@@ -261,11 +260,11 @@ class Live:
                 self._say(LISTEN_STOPPED)
             elif intent.intent == "start" and intent.routine and self.worst_advice in NO_MORE_AFTER:
                 self._say(NO_MORE_TODAY)
-            elif intent.intent == "start" and intent.routine in self.programmes:
-                self.run_programme(self.programmes[intent.routine])
-                self._say(NO_MORE_TODAY if self.worst_advice in NO_MORE_AFTER else LISTEN_AGAIN)
             elif intent.intent == "start" and intent.routine:
-                self.run(self.library[intent.routine])
+                if intent.routine in self.programmes:
+                    self.run_programme(self.programmes[intent.routine])
+                else:
+                    self.run(self.library[intent.routine])
                 self._say(NO_MORE_TODAY if self.worst_advice in NO_MORE_AFTER else LISTEN_AGAIN)
             elif intent.intent in ("start", "help"):
                 routines = ", ".join([r.title for r in self.library.values()]
@@ -275,7 +274,7 @@ class Live:
     def _pain_between_routines(self, words: str, level: str) -> None:
         """Pain with no routine running: the same advice, first; then shown and kept in the history."""
         lines = speak_advice(self.speaker, level)
-        self.worst_advice = _worse(self.worst_advice, level)
+        self.worst_advice = worst_advice(self.worst_advice, level)
         now = self.clock.now()
         publish = self._publisher()
         publish(Started(now, BETWEEN_ROUTINES, "", 0))
@@ -296,8 +295,4 @@ class Live:
     def _say(self, text: str) -> None:
         self.speaker.say(text)
         self.show(Said(self.clock.now(), text))
-
-
-def _worse(a: str | None, b: str) -> str:
-    return b if a is None or ADVICE_LEVELS.index(b) > ADVICE_LEVELS.index(a) else a
 

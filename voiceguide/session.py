@@ -42,7 +42,7 @@ from voiceguide.events import (
     Subscriber,
     Understood,
 )
-from voiceguide.intents import ADVICE_LEVELS, GUARDED_INTENTS, Intent, IntentParser
+from voiceguide.intents import GUARDED_INTENTS, Intent, IntentParser, worst_advice
 from voiceguide.routines import PlannedStep, Routine
 from voiceguide.speech import SilentSpeaker, Speaker
 
@@ -381,7 +381,7 @@ class Session:
         asked, kind = self.unsure_pain, intent.intent
         assert asked is not None
         if kind == "pain":
-            worse = max(asked.advice or "stop", intent.advice or "stop", key=ADVICE_LEVELS.index)
+            worse = worst_advice(asked.advice, intent.advice)
             self._stop_for_pain(Intent(f"{asked.text} / {intent.text}", "pain", advice=worse))
         elif {"no", "not", "nope"} & set(intent.text.lower().replace(",", " ").split()):
             self._stop_for_pain(asked)

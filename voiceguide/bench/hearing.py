@@ -148,11 +148,11 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
     # moment after an unsure one also counts); otherwise the exercise halted to ask.
     record.stopped = any(isinstance(e, PainReported) and e.t <= halt.t + 2.0 for e in log)
     record.asked = not record.stopped
-    pains = [_parser.parse(h.text) for h, _ in heard if _parser.parse(h.text).intent == "pain"]
-    record.advice = next((e.advice for e in log if isinstance(e, PainReported)), pains[0].advice if pains else None)
+    pains = [(h, delay, intent) for h, delay in heard if (intent := _parser.parse(h.text)).intent == "pain"]
+    record.advice = next((e.advice for e in log if isinstance(e, PainReported)), pains[0][2].advice if pains else None)
     before = [e.state for e in log if isinstance(e, StateEntered) and e.t <= halt.t and e.state != STOP_AND_ADVISE]
     record.mid_hold = bool(before) and before[-1] == routine.plan()[1].state
-    trigger = next((h, delay) for h, delay in heard if _parser.parse(h.text).intent == "pain")
+    trigger = pains[0]
     if expected_end is not None:
         record.reaction = round(trigger[0].t + trigger[1] - expected_end, 4)
     return record
@@ -206,9 +206,9 @@ def run_testdata(wav: Path) -> list[Hearing]:
         judged = judge(record, heard, _library[CLIP_ROUTINE], 1.0, None, CLIP_HOLD)
         # After a heard "stop" the session is over, so a later pain word would go unnoticed there;
         # any pain word heard counts, as it would stop a session in any other state.
-        judged.stopped = judged.stopped or any(_parser.parse(h.text).intent == "pain" and h.sure for h, _ in heard)
-        judged.asked = not judged.stopped and (judged.asked or any(_parser.parse(h.text).intent == "pain"
-                                                                   for h, _ in heard))
+        pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
+        judged.stopped = judged.stopped or any(h.sure for h in pain)
+        judged.asked = not judged.stopped and (judged.asked or bool(pain))
         out.append(judged)
     return out
 
