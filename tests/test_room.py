@@ -12,7 +12,8 @@ from voiceguide.audio import WavSource
 from voiceguide.corpus import concat, silence, synth
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.events import Ended, OutputEvent, PainReported, Paused
-from voiceguide.room import RATE, Room, RoomSpeaker, patient_user, run_in_room
+from voiceguide.room import RATE, Room, patient_user, run_in_room
+from voiceguide.virtual_speaker import VirtualSpeaker
 
 pytestmark = pytest.mark.audio
 SPHINX = build_recognizer(EngineChoice("sphinx"), LIBRARY, RATE)
@@ -44,7 +45,7 @@ def test_speaking_takes_time_and_an_interrupt_cuts_the_line():
     from voiceguide.clock import VirtualClock
 
     clock = VirtualClock()
-    speaker = RoomSpeaker(clock)
+    speaker = VirtualSpeaker(clock)
     speaker.say("Lie on your back with your knees bent and your feet flat on the floor.")
     speaker.say("Say ready when you are in position.")
     first, second = speaker.lines

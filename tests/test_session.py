@@ -77,7 +77,7 @@ def test_pause_freezes_the_hold_and_resume_continues_it():
     assert d.session.state == PAUSED and d.session.next_deadline() is None
     d.say("resume")
     assert d.session.state == "hold"
-    assert d.session.next_deadline() == pytest.approx(d.clock.t + 10 - 6.5)  # the mid-hold check-in
+    assert d.session.next_deadline() == pytest.approx(d.clock.t + 7 - 6.5)  # the check-in, 7 s in
     d.run_timers(until=d.clock.t + 13.5 - 1e-9)
     assert d.session.state == "hold"
     d.run_timers(until=d.clock.t + 1e-9)
@@ -161,7 +161,7 @@ def test_words_that_mean_nothing_here_are_ignored(caplog):
 def test_hold_check_in_answers():
     d = drive(LIBRARY["spinal-twist"])
     d.say("ready", at=1)
-    d.run_timers(until=11)
+    d.run_timers(until=8)  # 7 s into a 20-s hold: well before "10 seconds left" and the countdown
     assert d.lines()[-1] == "How is that feeling?"
     d.say("fine")
     assert d.lines()[-1] == "Good." and d.session.state == "hold"

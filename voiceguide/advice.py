@@ -7,6 +7,7 @@ does not grade, with general advice only.
 
 from __future__ import annotations
 
+from voiceguide.events import Said
 from voiceguide.speech import Speaker
 
 ADVICE: dict[str, tuple[str, ...]] = {
@@ -47,13 +48,15 @@ def advice_for(level: str) -> tuple[str, ...]:
     return ADVICE[level]
 
 
-def speak_advice(speaker: Speaker, level: str) -> tuple[str, ...]:
-    """The one place advice is given: cut whatever is being said and queue the advice; return its lines.
+def speak_advice(speaker: Speaker, level: str, now: float) -> list[Said]:
+    """The one place advice is given: cut whatever is being said and queue the advice; return its lines, timed.
 
     Nothing else comes first: reporting and history happen after, so no fault there can delay it.
     """
-    lines = ADVICE[level]
     speaker.interrupt()
-    for line in lines:
+    said = []
+    for line in ADVICE[level]:
+        begins = speaker.finishes_at(now)
         speaker.say(line)
-    return lines
+        said.append(Said(begins, line, round(speaker.finishes_at(now) - begins, 3)))
+    return said

@@ -21,6 +21,7 @@ from voiceguide.intents import IntentParser
 from voiceguide.programmes import Programme, builtin_programmes, spoken_names_with_programmes
 from voiceguide.routines import Routine, Step, load_library, spoken_names
 from voiceguide.simulate import event_json, format_event, parse_script, script_events, simulate, simulate_programme
+from voiceguide.virtual_speaker import speech_timing
 
 
 def _stdin() -> TextIO:
@@ -151,15 +152,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if isinstance(routine, Programme):
         if args.echo is not None or args.reverb or args.sets is not None or args.hold is not None:
             raise UserError("a programme is simulated from a script or a recording only (no --echo, --sets, --hold)")
-        events = _audio_events(args, library) if args.audio else script_events(script)
-        simulate_programme(routine, library, events, publish=show)
-        return 0
-    if args.echo is not None or args.reverb:
+    elif args.echo is not None or args.reverb:
         return _simulate_in_room(args, library, routine, script, show)
-    if args.audio:
-        simulate(routine, _audio_events(args, library), publish=show, sets=args.sets, hold=args.hold)
+    events = _audio_events(args, library) if args.audio else script_events(script)
+    rate = _settings(args, library).get("rate")  # lines take as long as they would live, at the configured rate
+    if isinstance(routine, Programme):
+        simulate_programme(routine, library, events, publish=show, speech=speech_timing(), rate=rate)
     else:
-        simulate(routine, script_events(script), publish=show, sets=args.sets, hold=args.hold)
+        simulate(routine, events, publish=show, sets=args.sets, hold=args.hold, speech=speech_timing(), rate=rate)
     return 0
 
 

@@ -48,6 +48,7 @@ class Heard(Event):
     partial: bool = False
     utterance: int = 0
     sure: bool = True  # typed words are; a recogniser says whether its words stood out clearly
+    typed: bool = False  # from the keyboard or a script: it cannot be the guide's own voice
 
 
 @dataclass(frozen=True)
@@ -94,22 +95,27 @@ class Started(Event):
     title: str
     sets: int
     programme: str | None = None  # the programme this routine is part of, if any
+    unit: str = "set"  # what ``sets`` counts: "set" or "rep"
 
 
 @dataclass(frozen=True)
 class StateEntered(Event):
-    """The session entered a step (by its state name) or paused, stop_and_advise, done."""
+    """The session entered a step (by its state name) or paused, stop_and_advise, done. ``set_number`` is the
+    set or rep the step belongs to, if the routine counts them."""
 
     type: ClassVar[str] = "state"
     state: str
+    set_number: int | None = None
 
 
 @dataclass(frozen=True)
 class Said(Event):
-    """A line handed to the speaker."""
+    """A line the guide says: ``t`` is when it begins, ``duration`` how long it takes, as the speaker times it
+    (published when it begins; a line cut before it began is never reported)."""
 
     type: ClassVar[str] = "say"
     text: str
+    duration: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,11 +130,13 @@ class Understood(Event):
 
 @dataclass(frozen=True)
 class HoldStarted(Event):
-    """A timed step began: ``seconds`` to hold."""
+    """A timed step began (once its instruction has been said): ``seconds`` to hold. After a pause it begins
+    again with ``left`` seconds still to hold."""
 
     type: ClassVar[str] = "hold_start"
     state: str
     seconds: float
+    left: float | None = None  # after a pause, the seconds still to hold; None on a fresh hold
 
 
 @dataclass(frozen=True)

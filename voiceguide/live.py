@@ -70,8 +70,8 @@ class KeyboardInput:
         try:
             for number, line in enumerate(self.stream, start=1):
                 if line.strip():
-                    self.events.put(Heard(self.clock.now(), line.strip(), utterance=number))
-            self.events.put(Heard(self.clock.now(), "stop", utterance=0))
+                    self.events.put(Heard(self.clock.now(), line.strip(), utterance=number, typed=True))
+            self.events.put(Heard(self.clock.now(), "stop", utterance=0, typed=True))
             self.events.put(InputEnded(self.clock.now()))
         except Exception as e:
             self.events.put(InputFailed(self.clock.now(), f"typed input failed: {e}"))
@@ -273,15 +273,15 @@ class Live:
 
     def _pain_between_routines(self, words: str, level: str) -> None:
         """Pain with no routine running: the same advice, first; then shown and kept in the history."""
-        lines = speak_advice(self.speaker, level)
+        said = speak_advice(self.speaker, level, self.clock.now())
         self.worst_advice = worst_advice(self.worst_advice, level)
         now = self.clock.now()
         publish = self._publisher()
         publish(Started(now, BETWEEN_ROUTINES, "", 0))
         publish(PainReported(now, words, level, "listening"))
-        for line in lines:
-            publish(Said(now, line))
-        publish(Ended(now, "pain"))
+        for line in said:
+            publish(line)
+        publish(Ended(self.speaker.finishes_at(now), "pain"))
 
     def wait_until_quiet(self) -> None:
         self.speaker.wait_until_done()
@@ -293,6 +293,8 @@ class Live:
         self.speaker.close()
 
     def _say(self, text: str) -> None:
+        now = self.clock.now()
+        begins = self.speaker.finishes_at(now)
         self.speaker.say(text)
-        self.show(Said(self.clock.now(), text))
+        self.show(Said(begins, text, round(self.speaker.finishes_at(now) - begins, 3)))
 

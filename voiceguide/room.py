@@ -1,24 +1,20 @@
 """A virtual room on the virtual clock: the guide's own voice reaches the microphone, as from a loudspeaker.
 
-Speaking takes audio time here, exactly as live: each line lasts as long as its synthesised audio (the real
-speech-out engine, pyttsx3 with espeak-ng, at the voice's rate), lines play one after another, and an
-interrupt cuts the line being said. What the microphone hears, block by block, is the user's recording (if
-any) plus the guide's voice at ``echo_db`` relative to its synthesised level, through a room's reverberation
-if asked; the echo canceller then takes out what it knows was played, and the recogniser hears the rest.
-The user's typed words (a script) arrive as text, as from the keyboard.
+Speaking takes audio time here, exactly as live (see :mod:`voiceguide.virtual_speaker`). What the microphone
+hears, block by block, is the user's recording (if any) plus the guide's voice at ``echo_db`` relative to its
+synthesised level, through a room's reverberation if asked; the echo canceller then takes out what it knows
+was played, and the recogniser hears the rest. The user's typed words (a script) arrive as text, as from the
+keyboard.
 """
 
 from __future__ import annotations
 
-import atexit
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 
 import numpy as np
-import soxr
 
 from voiceguide.audio import AudioSource, Block
 from voiceguide.clock import VirtualClock
@@ -27,9 +23,8 @@ from voiceguide.events import Heard, InputEnded, Subscriber
 from voiceguide.recognizers import Recognizer
 from voiceguide.routines import Routine
 from voiceguide.session import Session
-from voiceguide.speech import TAIL_SECONDS, SilentSpeaker, Synthesizer, Voice
+from voiceguide.virtual_speaker import RATE, VirtualSpeaker
 
-RATE = 16000
 BLOCK = 1600  # samples: 100 ms, as the microphone delivers them
 LONGEST = 4 * 3600.0  # a simulated session never runs past this many seconds
 
@@ -68,79 +63,6 @@ class Reverb:
         return full[:len(block)]
 
 
-@cache
-def _synthesizer() -> Synthesizer:
-    atexit.register(_synthesizer.cache_clear)  # let pyttsx3 close its engine while the interpreter still runs
-    return Synthesizer()
-
-
-def synthesize(text: str, rate: int) -> np.ndarray:
-    """``text`` said by the real speech-out engine at ``rate`` words per minute, as 16 kHz float samples."""
-    return _said(text, rate).copy()
-
-
-@cache
-def _said(text: str, rate: int) -> np.ndarray:
-    clip = _synthesizer().synthesize(text, rate)
-    return soxr.resample(clip.samples.astype(np.float32), clip.rate, RATE).astype(np.float64)
-
-
-@dataclass
-class Line:
-    text: str
-    start: float
-    samples: np.ndarray
-
-    @property
-    def end(self) -> float:
-        return self.start + len(self.samples) / RATE
-
-
-@dataclass
-class RoomSpeaker(SilentSpeaker):
-    """The speaker on the virtual clock: each line takes its audio's time, lines queue one after another,
-    ``interrupt()`` cuts the line being said and drops the rest; ``busy(t)`` is exact."""
-
-    clock: VirtualClock
-    say_as: Callable[[str, int], np.ndarray] = synthesize
-    voice: Voice = field(default_factory=Voice)
-    lines: list[Line] = field(default_factory=list)
-
-    @property
-    def free_at(self) -> float:
-        return max((line.end for line in self.lines), default=0.0)
-
-    def say(self, text: str) -> None:
-        samples = self.say_as(text, self.voice.rate) * self.voice.volume
-        self.lines.append(Line(text, max(self.clock.now(), self.free_at), samples))
-
-    def interrupt(self) -> None:
-        now = self.clock.now()
-        self.lines = [line for line in self.lines if line.start < now]
-        for line in self.lines:
-            if line.end > now:
-                line.samples = line.samples[: int((now - line.start) * RATE)]
-
-    def busy(self, t: float) -> bool:
-        return any(line.start - 0.05 <= t <= line.end + TAIL_SECONDS for line in self.lines)
-
-    def finishes_at(self, now: float) -> float:
-        return max(now, self.free_at)
-
-    def adjust(self, change: str) -> bool:
-        return self.voice.adjust(change)
-
-    def between(self, t0: float, n: int) -> np.ndarray:
-        """What the loudspeaker plays over ``n`` samples from time ``t0``: the echo canceller's reference."""
-        out = np.zeros(n)
-        first = round(t0 * RATE)
-        for line in self.lines:
-            a = round(line.start * RATE) - first
-            lo, hi = max(0, a), min(n, a + len(line.samples))
-            if lo < hi:
-                out[lo:hi] += line.samples[lo - a:hi - a]
-        return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
-
 class RoomMicrophone:
     """What the microphone hears in the room, block by block: the user's recording plus the guide's echo.
 
@@ -149,7 +71,7 @@ class RoomMicrophone:
 
     sample_rate = RATE
 
-    def __init__(self, room: Room, speaker: RoomSpeaker, recording: AudioSource | None):
+    def __init__(self, room: Room, speaker: VirtualSpeaker, recording: AudioSource | None):
         self.room, self.speaker = room, speaker
         self.recording = recording.blocks() if recording is not None else None
         self.buffer = b""
@@ -186,8 +108,8 @@ class RoomMicrophone:
 
 def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish: Subscriber,
                 typed: list[Heard] = (), recording: AudioSource | None = None, sets: int | None = None,
-                hold: int | None = None, respond: Callable[[Session, RoomSpeaker], str | None] | None = None,
-                speaker: RoomSpeaker | None = None, until: float = LONGEST) -> Session:
+                hold: int | None = None, respond: Respond | None = None,
+                speaker: VirtualSpeaker | None = None, until: float = LONGEST) -> Session:
     """Run a whole session in ``room`` on the virtual clock.
 
     The user speaks through ``typed`` (text at set times), ``recording`` (audio from time 0, heard with the
@@ -195,7 +117,7 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
     When all of it is used up and the guide is quiet, the input ends as in ``simulate``; or at ``until``.
     """
     clock = VirtualClock()
-    speaker = speaker or RoomSpeaker(clock)
+    speaker = speaker or VirtualSpeaker(clock)
     speaker.clock = clock
     session = Session(routine, clock, publish=publish, speaker=speaker, sets=sets, hold=hold)
     room_mic = RoomMicrophone(room, speaker, recording)
@@ -229,10 +151,13 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
     return session
 
 
-def patient_user(answer: str = "ready", check_in_answer: str = "fine") -> Callable[[Session, RoomSpeaker], str | None]:
+Respond = Callable[[Session, VirtualSpeaker], str | None]
+
+
+def patient_user(answer: str = "ready", check_in_answer: str = "fine") -> Respond:
     """A person who answers every wait as soon as the guide has finished talking, and says nothing else."""
 
-    def respond(session: Session, speaker: RoomSpeaker) -> str | None:
+    def respond(session: Session, speaker: VirtualSpeaker) -> str | None:
         if session.hold is not None or speaker.busy(session.clock.now()) or session.mode != "exercising":
             return None
         kind = session.current.step.kind

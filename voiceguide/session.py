@@ -56,6 +56,7 @@ PAUSED_LINE = "Paused. Take your time, and say resume when you want to carry on.
 RESUMING = "Resuming."
 STOPPED_LINE = "Okay, we'll leave it there. Take your time before you get up."
 HOLD_CHECK_IN = "How is that feeling?"
+TEN_SECONDS_LEFT = "10 seconds left."
 ACK = "Good."
 MIC_LOST = "I can't hear you: the microphone is gone. I've paused, and I'll carry on when it's back."
 MIC_BACK = "The microphone is back."
@@ -79,7 +80,7 @@ LISTEN_STOPPED = "Okay. I'm here when you need me."
 NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise now. Please have a health "
                  "professional check you first; once they have, you can start me again.")
 FIXED_LINES = (LISTEN_GREETING, LISTEN_AGAIN, LISTEN_STOPPED, NO_MORE_TODAY, OPENING, PAUSED_LINE, RESUMING,
-               STOPPED_LINE, HOLD_CHECK_IN, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
+               STOPPED_LINE, HOLD_CHECK_IN, TEN_SECONDS_LEFT, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
                *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, CONFIRM_PAIN, ASK_AGAIN, *VOICE_ACK.values(),
                *VOICE_LIMIT.values())
 
@@ -108,29 +109,48 @@ class Hold:
         return self.since + (self.marks[0][0] - self.elapsed)
 
     def spent(self, now: float) -> float:
-        return min(self.duration, self.elapsed + (now - self.since if self.since is not None else 0.0))
+        running = max(0.0, now - self.since) if self.since is not None else 0.0  # 0 until it begins
+        return min(self.duration, self.elapsed + running)
+
+    def left(self, now: float) -> float:
+        return self.duration - self.spent(now)
 
     def freeze(self, now: float) -> None:
         self.elapsed = self.spent(now)
         self.since = None
 
 
+TEN_SECONDS_FROM = 20.0  # holds at least this long say when 10 seconds are left
+MARK_GAP = 3.0  # seconds kept free after a spoken mark, so lines never run into each other
+
+
 def _marks(p: PlannedStep) -> list[tuple[float, str | None]]:
+    """What a hold says, when: the check-in near its middle, "10 seconds left" on long holds, the countdown."""
     seconds = p.seconds or 0.0
-    marks: list[tuple[float, str | None]] = []
     countdown_from = seconds - p.step.countdown
+    marks: list[tuple[float, str | None]] = [(seconds - k, str(k)) for k in range(p.step.countdown, 0, -1)]
+    next_mark = countdown_from
+    if seconds >= TEN_SECONDS_FROM and seconds - 10 <= countdown_from - MARK_GAP:
+        marks.append((seconds - 10, TEN_SECONDS_LEFT))
+        next_mark = seconds - 10
     if p.step.check_in:
-        half = float(int(seconds // 2))
-        if 0 < half < countdown_from:
-            marks.append((half, HOLD_CHECK_IN))
-    marks += [(seconds - k, str(k)) for k in range(p.step.countdown, 0, -1)]
+        at = float(int(min(seconds / 2, next_mark - MARK_GAP)))
+        if at >= MARK_GAP:
+            marks.append((at, HOLD_CHECK_IN))
     marks.append((seconds, None))
     return sorted(marks, key=lambda m: m[0])
 
 
+def seconds_left_line(seconds: float) -> str:
+    """The time left on a hold, rounded to a whole second: "12 seconds left." (never less than one)."""
+    n = max(1, round(seconds))
+    return "1 second left." if n == 1 else f"{n} seconds left."
+
+
 def guide_lines(library: Mapping[str, Routine]) -> list[str]:
     """Every line the guide can say: fixed lines, each routine's title and lines, the advice, the countdown."""
-    lines = [*FIXED_LINES, *(line for lines in ADVICE.values() for line in lines), *map(str, range(1, 11))]
+    lines = [*FIXED_LINES, *(line for lines in ADVICE.values() for line in lines), *map(str, range(1, 11)),
+             *(seconds_left_line(n) for n in range(1, 61))]
     for routine in library.values():
         unit, most = routine.sets.unit.capitalize(), routine.sets.max
         lines += [f"{routine.title}.", *routine.spoken_lines(), "Last one.", "Last set.",
@@ -177,6 +197,7 @@ class Session:
         self.last_utterance = heard_before  # the newest utterance this session has heard (see Heard.utterance)
         self.advice_level: str | None = None
         self.end_reason: str | None = None
+        self.upcoming: list[Said | HoldStarted] = []  # timed later than now: published when the clock gets there
 
     # ------------------------------------------------------------ what others may ask
 
@@ -201,7 +222,8 @@ class Session:
         """When the session next needs the clock (a hold's mark, or a silence follow-up); None if never."""
         if self.ended:
             return None
-        due = [d for d in (self.hold.deadline() if self.hold else None,
+        due = [d for d in (self.upcoming[0].t if self.upcoming else None,
+                           self.hold.deadline() if self.hold else None,
                            self.nudges[0][0] if self.nudges and self.mode == EXERCISING else None,
                            self.unsure_until if self.unsure_pain else None) if d is not None]
         return min(due, default=None)
@@ -211,8 +233,8 @@ class Session:
     def begin(self) -> None:
         """Enter the first step and speak its lines."""
         self.publish(Started(self.clock.now(), self.routine.id, self.routine.title, self.plan[-1].set_number,
-                             self.programme))
-        self.publish(StateEntered(self.clock.now(), self.state))
+                             self.programme, self.routine.sets.unit))
+        self._enter_step()
         self._say(f"{self.routine.title}.")
         self._say(OPENING)
         self._open_step()
@@ -223,7 +245,8 @@ class Session:
         if isinstance(event, Heard) and event.utterance and event.utterance <= self.heard_before:
             return  # the rest of an utterance already acted on, before this session began
         if isinstance(event, Heard):
-            self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure)
+            self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure,
+                      typed=event.typed)
         elif isinstance(event, DeviceLost):
             self._microphone_lost()
         elif isinstance(event, DeviceBack):
@@ -241,6 +264,7 @@ class Session:
 
     def tick(self) -> None:
         """Do whatever is due at the clock's current time: countdown lines, ends of holds, silence follow-ups."""
+        self._publish_due()
         now = self.clock.now()
         if self.unsure_pain is not None and now >= self.unsure_until:
             self._stop_for_pain(self.unsure_pain)  # no answer: the safe reading
@@ -260,12 +284,12 @@ class Session:
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN
 
     def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0,
-             sure: bool = True) -> Intent:
+             sure: bool = True, typed: bool = False) -> Intent:
         """Act on something the user said; partial text is only acted on for pain.
 
         While the guide talks, the microphone hears mostly the guide: only pain, stop and pause are acted on
-        then, and only when the recogniser is sure of them. Pain heard when it is not sure halts the exercise
-        at once and asks (see :meth:`_ask_about_pain`).
+        then, and only when the recogniser is sure of them (typed words are always acted on). Pain heard when it
+        is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`).
         """
         self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
@@ -273,7 +297,7 @@ class Session:
             return intent
         t = self.clock.now() if at is None else at
         guarded = intent.intent in GUARDED_INTENTS
-        if self.speaker.busy(t) and not (guarded and sure):
+        if not typed and self.speaker.busy(t) and not (guarded and sure):
             why = "the guide was speaking" if not guarded else "the guide was speaking, and it was not clear"
             self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why))
             return intent
@@ -299,7 +323,7 @@ class Session:
         if kind == "pain":
             self._stop_for_pain(intent)
         elif kind == "stop":
-            self.speaker.interrupt()
+            self._cut_speech()
             self._end_early("stopped", line=STOPPED_LINE)
         elif kind == "help":
             self._say(HELP_LINE)
@@ -308,7 +332,7 @@ class Session:
         elif self.mode == PAUSED:
             return self._act_while_paused(kind)
         elif kind == "pause":
-            self.speaker.interrupt()
+            self._cut_speech()
             self._pause(by="user")
         elif kind == "repeat":
             self._say_all(self.current.opening_lines())
@@ -354,7 +378,8 @@ class Session:
     def _stop_for_pain(self, intent: Intent) -> None:
         """Stop at once and advise; the advice is on its way to the speaker before anything is reported."""
         level = intent.advice or "stop"
-        lines = speak_advice(self.speaker, level)
+        said = speak_advice(self.speaker, level, self.clock.now())
+        self.upcoming = []
         self.advice_level = level
         self.unsure_pain = None
         state = self.current.state
@@ -363,13 +388,13 @@ class Session:
         self.publish(StateEntered(now, STOP_AND_ADVISE))
         self._close_hold(completed=False)
         self.publish(PainReported(now, intent.text, level, state))
-        for line in lines:
-            self.publish(Said(now, line))
+        for line in said:
+            self.publish(line)
         self._end("pain")
 
     def _ask_about_pain(self, intent: Intent, utterance: int) -> None:
         """Pain heard, but not clearly: halt the exercise at once (the hold freezes, counting stops) and ask."""
-        self.speaker.interrupt()
+        self._cut_speech()
         self.unsure_pain, self.unsure_utterance = intent, utterance
         self.unsure_until = self.clock.now() + CONFIRM_SECONDS
         if self.mode == EXERCISING:
@@ -395,6 +420,7 @@ class Session:
     def _pause(self, by: str) -> None:
         if self.hold is not None:
             self.hold.freeze(self.clock.now())
+            self.upcoming = [e for e in self.upcoming if not isinstance(e, HoldStarted)]  # one not yet begun
         self.machine.trigger("pause")
         self.paused_by = by
         self.publish(Paused(self.clock.now(), by))
@@ -409,9 +435,15 @@ class Session:
         self.publish(Resumed(self.clock.now()))
         self.publish(StateEntered(self.clock.now(), self.state))
         self._say(RESUMING)
-        self._say_all(self.current.step.say)
-        if self.hold is not None:
-            self.hold.since = self.speaker.finishes_at(self.clock.now())
+        if self.hold is None:
+            self._say_all(self.current.step.say)
+            return
+        left = self.hold.left(self.clock.now())  # the cue to take the position again, then the time left
+        self._say(self.current.step.say[-1])
+        if left < self.hold.duration:
+            self._say(seconds_left_line(left))
+        self.hold.since = self.speaker.finishes_at(self.clock.now())
+        self._schedule(HoldStarted(self.hold.since, self.current.state, self.hold.duration, round(left, 3)))
 
     def _microphone_lost(self) -> None:
         """Say so (without cutting what is being said), and pause until it is back."""
@@ -460,7 +492,7 @@ class Session:
             assert planned.seconds is not None
             begins = self.speaker.finishes_at(self.clock.now())  # once its instruction has been said
             self.hold = Hold(planned.seconds, _marks(planned), since=begins)
-            self.publish(HoldStarted(begins, planned.state, planned.seconds))
+            self._schedule(HoldStarted(begins, planned.state, planned.seconds))
 
     def _progress(self) -> str | None:
         """At the first step of each set or rep, where the person is: "Set 2 of 3.", "Rep 5 of 8.", "Last one."."""
@@ -485,7 +517,7 @@ class Session:
             self._end("completed")
             return
         self.step_index += 1
-        self.publish(StateEntered(self.clock.now(), self.state))
+        self._enter_step()
         self._open_step()
 
     def _close_hold(self, completed: bool) -> None:
@@ -504,16 +536,43 @@ class Session:
         self._end(reason)
 
     def _end(self, reason: str) -> None:
+        """End here. Lines still queued will be said: they are reported, and the end comes after them."""
         self.hold = None
         self.nudges = []
         self.end_reason = reason
-        self.publish(Ended(self.clock.now(), reason))
+        for event in self.upcoming:
+            if isinstance(event, Said):
+                self.publish(event)
+        self.upcoming = []
+        now = self.clock.now()
+        self.publish(Ended(self.speaker.finishes_at(now), reason))
 
     # ------------------------------------------------------------ output
 
+    def _enter_step(self) -> None:
+        self.publish(StateEntered(self.clock.now(), self.state, self.current.set_number or None))
+
     def _say(self, text: str) -> None:
+        """Queue a line; it is reported when it begins (after the lines before it), with its duration."""
+        now = self.clock.now()
+        begins = self.speaker.finishes_at(now)
         self.speaker.say(text)
-        self.publish(Said(self.clock.now(), text))
+        self._schedule(Said(begins, text, round(self.speaker.finishes_at(now) - begins, 3)))
+
+    def _cut_speech(self) -> None:
+        """Cut the speaker; the lines it will now never say are never reported."""
+        self.speaker.interrupt()
+        self.upcoming = [e for e in self.upcoming if not isinstance(e, Said)]
+
+    def _schedule(self, event: Said | HoldStarted) -> None:
+        self.upcoming.append(event)
+        self.upcoming.sort(key=lambda e: e.t)  # stable: at the same moment, in the order they were made
+        self._publish_due()
+
+    def _publish_due(self) -> None:
+        now = self.clock.now()
+        while self.upcoming and self.upcoming[0].t <= now:
+            self.publish(self.upcoming.pop(0))
 
     def _say_all(self, lines: tuple[str, ...]) -> None:
         for line in lines:

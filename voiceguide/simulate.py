@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import math
 import queue
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from voiceguide.clock import VirtualClock
 from voiceguide.errors import VoiceguideError
@@ -28,6 +30,8 @@ from voiceguide.events import (
 from voiceguide.programmes import Programme, run_programme
 from voiceguide.routines import Routine
 from voiceguide.session import Session, run_session
+from voiceguide.speech import SilentSpeaker, Speaker, Voice
+from voiceguide.virtual_speaker import VirtualSpeaker
 
 
 class ScriptError(VoiceguideError):
@@ -62,30 +66,45 @@ def parse_script(lines: Iterable[str], name: str = "script") -> list[Utterance]:
     return script
 
 
+Speech = Callable[[str, int], np.ndarray]  # a line's audio at a rate: how long it takes (see virtual_speaker)
+
+
 def simulate(routine: Routine, events: Iterable[InputEvent], *, publish: Subscriber,
-             sets: int | None = None, hold: int | None = None) -> Session:
-    """Run a whole session on a virtual clock, hearing ``events`` (in time order)."""
+             sets: int | None = None, hold: int | None = None, speech: Speech | None = None,
+             rate: int | None = None) -> Session:
+    """Run a whole session on a virtual clock, hearing ``events`` (in time order).
+
+    With ``speech``, each line takes as long to say as its audio at ``rate`` words per minute, as live;
+    without, lines take no time."""
     clock, inbox = _virtual_input(events)
-    session = Session(routine, clock, publish=publish, sets=sets, hold=hold)
+    session = Session(routine, clock, publish=publish, sets=sets, hold=hold, speaker=_speaker(clock, speech, rate))
     run_session(session, clock, inbox)
     return session
 
 
 def simulate_programme(programme: Programme, library: Mapping[str, Routine], events: Iterable[InputEvent], *,
-                       publish: Subscriber) -> str:
+                       publish: Subscriber, speech: Speech | None = None, rate: int | None = None) -> str:
     """Run a programme's routines one after another on one virtual clock, hearing ``events``; how it ended."""
     clock, inbox = _virtual_input(events)
+    speaker = _speaker(clock, speech, rate)
     heard = 0
 
     def one(routine: Routine) -> str:
         nonlocal heard
         session = Session(routine, clock, publish=publish, sets=programme.choice(routine, "sets"),
-                          hold=programme.choice(routine, "hold"), heard_before=heard, programme=programme.id)
+                          hold=programme.choice(routine, "hold"), heard_before=heard, programme=programme.id,
+                          speaker=speaker)
         reason = run_session(session, clock, inbox)
         heard = session.last_utterance
         return reason
 
     return run_programme(programme, library, one)
+
+
+def _speaker(clock: VirtualClock, speech: Speech | None, rate: int | None) -> Speaker:
+    if speech is None:
+        return SilentSpeaker()
+    return VirtualSpeaker(clock, say_as=speech, voice=Voice(rate or Voice.rate))
 
 
 def _virtual_input(events: Iterable[InputEvent]) -> tuple[VirtualClock, queue.Queue[InputEvent]]:
@@ -101,7 +120,7 @@ def _virtual_input(events: Iterable[InputEvent]) -> tuple[VirtualClock, queue.Qu
 
 def script_events(script: list[Utterance]) -> list[InputEvent]:
     """The input events a script stands for: each line one utterance."""
-    return [Heard(u.t, u.text, utterance=n) for n, u in enumerate(script, start=1)]
+    return [Heard(u.t, u.text, utterance=n, typed=True) for n, u in enumerate(script, start=1)]
 
 
 def heard_detail(event: Understood) -> str:
