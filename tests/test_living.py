@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import shutil
 import signal
 import socket
@@ -207,18 +208,31 @@ def test_terminal_panel_shows_routine_step_hold_countdown_heard_and_engine():
     from voiceguide.display import Display
 
     out = io.StringIO()
-    d = drive(LIBRARY["shotgun"])
+    d = drive(LIBRARY["shotgun"], sets=3)
     display = Display(engine="sphinx", stream=out, tty=True, clock=lambda: d.clock.t)
     d.say("ready", at=1.0)  # into the 5 s squeeze
     d.clock.t = 3.0
     for event in d.events:
         display(event)
-    panel = Console(file=io.StringIO(), width=80, force_terminal=False)
-    panel.print(display._panel())
-    text = panel.file.getvalue()
-    display.close()
+
+    def panel_text() -> str:
+        panel = Console(file=io.StringIO(), width=80, force_terminal=False)
+        panel.print(display._panel())
+        return panel.file.getvalue()
+
+    text = panel_text()
     assert "Shotgun squeeze and push" in text and "squeeze" in text and "3 s left" in text
+    assert re.search(r"set\s+1 of 3", text)
     assert '"ready" (ready)' in text and "sphinx" in text
+    seen = len(d.events)
+    d.say("pause", at=4.0)
+    d.say("resume", at=30.0)  # 2 s were left when paused
+    d.clock.t = 30.5
+    for event in d.events[seen:]:
+        display(event)
+    text = panel_text()
+    display.close()
+    assert "2 s left" in text
     assert "ready" in out.getvalue()  # the transcript line went to the terminal too
 
 

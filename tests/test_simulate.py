@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -67,7 +68,7 @@ def test_speech_takes_time_and_each_hold_is_counted_in_full_after_its_instructio
     events = _timed("spinal-twist", "1 ready\n70 ready\n")
     said = [e for e in events if e["type"] == "say"]
     assert all(e["duration"] > 0.3 for e in said)  # timed by the real speech-out engine
-    for before, after in zip(said, said[1:], strict=False):
+    for before, after in itertools.pairwise(said):
         assert after["t"] >= before["t"] + before["duration"] - 1e-3, (before, after)  # never overlapping
     assert [e["t"] for e in events] == sorted(e["t"] for e in events)
     starts = [e for e in events if e["type"] == "hold_start"]
@@ -89,7 +90,7 @@ def test_after_resume_the_time_left_is_said_and_held():
     assert said[:3] == ["Resuming.", "Go only as far as a comfortable stretch, and hold it there.",
                         said[2]] and re.fullmatch(r"\d+ seconds left\.", said[2])
     again = [e for e in events if e["type"] == "hold_start"][-1]
-    first = [e for e in events if e["type"] == "hold_start"][0]
+    first = next(e for e in events if e["type"] == "hold_start")
     assert again["left"] == pytest.approx(20 - (35 - first["t"]), abs=2e-3)
     assert said[2] == f"{round(again['left'])} seconds left."
     end = next(e for e in events if e["type"] == "hold")

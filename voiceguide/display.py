@@ -57,6 +57,7 @@ class Display:
         self.tty = stream.isatty() if tty is None else tty
         self.routine = ""
         self.step = ""
+        self.unit, self.sets, self.set_number = "set", 0, 0
         self.hold: Hold | None = None
         self.last_heard = ""
         self.t0: float | None = None
@@ -81,11 +82,14 @@ class Display:
     def _follow(self, event: OutputEvent) -> None:
         if isinstance(event, Started):
             self.routine = event.title or event.routine
+            self.unit, self.sets, self.set_number = event.unit, event.sets, 0
             self._start_panel()
         elif isinstance(event, StateEntered):
             self.step = event.state
+            self.set_number = event.set_number or self.set_number
         elif isinstance(event, HoldStarted):
-            self.hold = Hold(event.seconds, marks=[], since=event.t)
+            left = event.seconds if event.left is None else event.left
+            self.hold = Hold(event.seconds, marks=[], elapsed=event.seconds - left, since=event.t)
         elif isinstance(event, Paused) and self.hold is not None:
             self.hold.freeze(event.t)
         elif isinstance(event, Resumed) and self.hold is not None:
@@ -115,6 +119,8 @@ class Display:
         else:
             table.add_row("routine", self.routine)
             table.add_row("step", self.step.replace("_", " "))
+            if self.sets > 1 and self.set_number:
+                table.add_row(self.unit, f"{self.set_number} of {self.sets}")
             if self.hold is not None:
                 spent = self.hold.spent(self.clock())
                 bar = ProgressBar(total=self.hold.duration, completed=spent, width=30)
