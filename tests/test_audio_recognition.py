@@ -116,8 +116,10 @@ def test_a_stream_cut_mid_speech_leaves_the_recogniser_ready_for_the_next(record
 
 
 def test_a_recording_that_ends_mid_speech_is_heard_to_the_end(tmp_path):
-    wav = tmp_path / "p.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(wav), "my back hurts"], check=True)  # no trailing silence
+    said, wav = tmp_path / "said.wav", tmp_path / "p.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(said), "my back hurts"], check=True)
+    # after the guide's opening lines (about 15 s), and with no trailing silence
+    subprocess.run(["sox", str(said), str(wav), "pad", "17", "0"], check=True)
     result = cli("simulate", "shotgun", "--audio", str(wav), "--engine", "sphinx")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "session ended: pain" in result.stdout

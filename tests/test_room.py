@@ -61,7 +61,7 @@ def test_simulate_echo_cli(tmp_path):
                  stdin="16 ready\n")
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {"t": 16.0, "type": "state", "state": "lift"} in events  # once the guide had finished its opening
+    assert {"t": 16.0, "type": "state", "state": "lift", "set_number": 1} in events  # after the opening lines
     assert not [e for e in events if e["type"] == "pain"]
     bad = cli("simulate", "shotgun", "--script", "-", "--echo", "99", stdin="1 ready\n")
     assert bad.returncode == 2 and "--echo" in bad.stderr
