@@ -25,3 +25,29 @@ def test_start_without_a_usable_microphone_falls_back_to_the_keyboard():
     assert result.returncode == 3, result.stderr  # stopped by the user
     assert "no microphone could be opened" in result.stderr and "Using the keyboard instead" in result.stderr
     assert "Traceback" not in result.stderr and "ended stopped" in result.stdout
+
+
+def test_typed_lines_at_a_terminal_are_not_echoed_and_the_terminal_is_given_back():
+    import os
+    import termios
+
+    from voiceguide.typed_input import TerminalLines
+
+    controller, terminal = os.openpty()
+    before = termios.tcgetattr(terminal)
+    assert before[3] & termios.ECHO
+    lines = TerminalLines(terminal)
+    reading = iter(lines)
+    os.write(controller, b"redy\x7f\x7fady\r")
+    assert next(reading) == "ready"
+    assert not termios.tcgetattr(terminal)[3] & termios.ECHO  # the panel shows the line, not the terminal
+    os.write(controller, b"ouch my b")
+    os.write(controller, b"ack\x15it hurts\n")  # Ctrl-U clears the line
+    assert next(reading) == "it hurts"
+    os.write(controller, b"caf\xc3")  # a character split across reads
+    os.write(controller, b"\xa9\n\x04")
+    assert next(reading) == "café"
+    assert list(reading) == []  # Ctrl-D on an empty line: the end of input
+    assert termios.tcgetattr(terminal)[3] & termios.ECHO
+    os.close(controller)
+    os.close(terminal)

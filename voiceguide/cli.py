@@ -287,7 +287,7 @@ def _run_live(live, display, work: Callable[[], str | None]) -> str | None:
     """Start the live threads, do ``work``, and always release the devices and the display."""
     try:
         live.start()
-        display.engine = live.engine
+        display.engine, display.typing = live.engine, live.typing
         return work()
     finally:
         display.close()

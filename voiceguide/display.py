@@ -60,6 +60,7 @@ class Display:
         self.unit, self.sets, self.set_number = "set", 0, 0
         self.hold: Hold | None = None
         self.last_heard = ""
+        self.typing: Callable[[], str] | None = None  # the line being typed, where input is typed
         self.t0: float | None = None
         self.console = Console(file=stream, force_terminal=self.tty) if self.tty else None
         self.live: RichLive | None = None
@@ -126,6 +127,8 @@ class Display:
                 bar = ProgressBar(total=self.hold.duration, completed=spent, width=30)
                 table.add_row("hold", Group(bar, f"{self.hold.duration - spent:4.0f} s left"))
         table.add_row("heard", self.last_heard or "-")
+        if self.typing is not None:
+            table.add_row("type", self.typing() + "▏")
         table.add_row("say", "ready · next · pause · resume · repeat · slower · louder · stop · it hurts")
         table.add_row("engine", self.engine or "-")
         return Group(table)

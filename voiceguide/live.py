@@ -47,6 +47,7 @@ from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine
 from voiceguide.session import LISTEN_AGAIN, LISTEN_GREETING, LISTEN_STOPPED, NO_MORE_TODAY, Session, run_session
 from voiceguide.speech import Speaker
+from voiceguide.typed_input import TerminalLines
 
 NO_MORE_AFTER = ("unwell", "professional", "emergency")  # advice after which listen starts no other routine
 RETRY_SECONDS = 3.0
@@ -61,20 +62,42 @@ class KeyboardInput:
 
     def __init__(self, events: queue.Queue[InputEvent], clock: MonotonicClock, stream: TextIO):
         self.events, self.clock, self.stream = events, clock, stream
+        self.terminal: TerminalLines | None = None
         self.thread = threading.Thread(target=self._run, name="keyboard", daemon=True)
 
+    @property
+    def typing(self) -> str:
+        """The line being typed at a terminal, not yet entered."""
+        return self.terminal.typing if self.terminal is not None else ""
+
     def start(self) -> None:
+        """Start reading; at a terminal, with its echo off until :meth:`close` (the panel shows the line)."""
+        fd = _fileno(self.stream)
+        if fd is not None and TerminalLines.possible(fd):
+            self.terminal = TerminalLines(fd)
         self.thread.start()
 
+    def close(self) -> None:
+        if self.terminal is not None:
+            self.terminal.restore()
+
     def _run(self) -> None:
+        lines = self.terminal if self.terminal is not None else self.stream
         try:
-            for number, line in enumerate(self.stream, start=1):
+            for number, line in enumerate(lines, start=1):
                 if line.strip():
                     self.events.put(Heard(self.clock.now(), line.strip(), utterance=number, typed=True))
             self.events.put(Heard(self.clock.now(), "stop", utterance=0, typed=True))
             self.events.put(InputEnded(self.clock.now()))
         except Exception as e:
             self.events.put(InputFailed(self.clock.now(), f"typed input failed: {e}"))
+
+
+def _fileno(stream: TextIO) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class MicrophoneInput:
@@ -151,6 +174,7 @@ class Live:
         self.programmes = builtin_programmes(library)
         self.parser = IntentParser(spoken_names_with_programmes(library))
         self.microphone: MicrophoneInput | None = None
+        self.keyboard: KeyboardInput | None = None
         self.engine = "keyboard"
         self.heard_up_to = 0  # utterances already acted on: what is still queued of them is dropped
         self.worst_advice: str | None = None
@@ -163,7 +187,8 @@ class Live:
         if choice.engine != "keyboard":
             choice = self._start_microphone(choice)
         if choice.engine == "keyboard":
-            KeyboardInput(self.events, self.clock, self.stdin).start()
+            self.keyboard = KeyboardInput(self.events, self.clock, self.stdin)
+            self.keyboard.start()
         self.engine = choice.engine
         self.speaker.start()
 
@@ -283,13 +308,19 @@ class Live:
             publish(line)
         publish(Ended(self.speaker.finishes_at(now), "pain"))
 
+    def typing(self) -> str:
+        """What is being typed at the terminal, not yet entered."""
+        return self.keyboard.typing if self.keyboard is not None else ""
+
     def wait_until_quiet(self) -> None:
         self.speaker.wait_until_done()
 
     def close(self) -> None:
-        """Release the microphone and the speaker."""
+        """Release the microphone (or give the terminal back its echo) and the speaker."""
         if self.microphone is not None:
             self.microphone.close()
+        if self.keyboard is not None:
+            self.keyboard.close()
         self.speaker.close()
 
     def _say(self, text: str) -> None:
