@@ -59,6 +59,9 @@ def test_config_file_env_and_flags_in_that_order(home, monkeypatch):
     ("volume = 3", "volume = 3 is not allowed; it must be a number from 0.0 to 1.0"),
     ("engine = 'siri'", "engine = 'siri' is not allowed; it must be one of vosk, sphinx, keyboard"),
     ("colour = 'red'", "unknown key 'colour'"),
+    ("rat = 150", "unknown key 'rat' (did you mean 'rate'?); known: engine"),
+    ("[routines.shotgun]\nset = 2", "routines.shotgun.set is not a setting (did you mean 'sets'?)"),
+    ("[routines.shotgn]\nsets = 2", "[routines.shotgn] names no routine (did you mean 'shotgun'?)"),
     ("[routines.shotgun]\nsets = 5", "routines.shotgun.sets = 5 is not allowed; the seed text allows a whole number "
                                      "from 2 to 3"),
     ("[routines.spinal-twist]\nhold = 40", "from 15 to 30"),

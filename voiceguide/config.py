@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,20 +118,28 @@ def _checked(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {key} = {value!r} is not allowed; it must be {e}") from None
 
 
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    """" (did you mean 'rate'?)" for a key or name close to a known one; "" if none is close."""
+    close = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _routine_choices(table: Any, library: Mapping[str, Routine], where: str) -> dict[str, dict[str, int]]:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [routines] must be a table of routine ids")
     choices: dict[str, dict[str, int]] = {}
     for rid, options in table.items():
         if rid not in library:
-            raise ConfigError(f"{where}: [routines.{rid}] names no routine; known: {', '.join(sorted(library))}")
+            raise ConfigError(f"{where}: [routines.{rid}] names no routine{_did_you_mean(rid, library)}; "
+                              f"known: {', '.join(sorted(library))}")
         if not isinstance(options, dict):
             raise ConfigError(f"{where}: [routines.{rid}] must be a table")
         routine = library[rid]
         for key, value in options.items():
             setting = {"sets": routine.sets, "hold": routine.hold}.get(key)
             if setting is None:
-                raise ConfigError(f"{where}: routines.{rid}.{key} is not a setting; use sets or hold")
+                raise ConfigError(f"{where}: routines.{rid}.{key} is not a setting"
+                                  f"{_did_you_mean(key, ('sets', 'hold'))}; use sets or hold")
             if setting.min == setting.max:
                 raise ConfigError(f"{where}: routines.{rid}.{key} cannot be chosen for {routine.title}; it is "
                                   f"always {setting.default}")
@@ -162,7 +171,8 @@ def load_settings(library: Mapping[str, Routine], flags: Mapping[str, Any] | Non
             elif key in CHECKS:
                 values[key], sources[key] = _checked(key, value, where), where
             else:
-                raise ConfigError(f"{where}: unknown key {key!r}; known: {', '.join([*CHECKS, 'routines'])}")
+                known = [*CHECKS, "routines"]
+                raise ConfigError(f"{where}: unknown key {key!r}{_did_you_mean(key, known)}; known: {', '.join(known)}")
     for key, var in ENV.items():
         if (raw := os.environ.get(var)) is not None:
             value: Any = raw
