@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -189,3 +191,59 @@ def test_listen_starts_a_routine_by_voice_and_stops_on_pain(pulse, spoken):
     run.proc.send_signal(signal.SIGTERM)  # how systemd stops it
     code, err = run.finish()
     assert code == 143 and "Traceback" not in err, err
+
+
+# ------------------------------------------------------------ a room with a loudspeaker, and doctor
+
+
+@pytest.fixture
+def loudspeaker_room(pulse):
+    """The guide's loudspeaker heard by its own microphone, as in a room with no headphones."""
+    loaded = subprocess.run(["pactl", "load-module", "module-loopback", "source=speaker.monitor", "sink=mic",
+                             "latency_msec=30"], env=pulse, capture_output=True, text=True, check=True)
+    yield pulse
+    subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=pulse, check=True)
+
+
+def test_in_a_room_with_a_loudspeaker_a_whole_routine_runs_without_stopping_itself(loudspeaker_room, spoken):
+    run = Running(["start", "glute-bridge", "--engine", "sphinx"], loudspeaker_room)
+    run.wait_for('said "Say ready when you are set."')
+    _say_until(run, spoken["ready"], loudspeaker_room, "lift", attempts=8)
+    run.wait_for("ended", timeout=240)
+    code, err = run.finish()
+    heard = [line for line in run.seen if line.startswith("heard")]
+    assert run.seen[-1] == "ended completed" and code == 0, (run.seen, err)
+    assert not any(line.startswith(("state paused", "state stop_and_advise", "pain")) for line in run.seen), heard
+
+
+def test_in_a_room_with_a_loudspeaker_it_hurts_said_over_the_guide_stops_it(loudspeaker_room, spoken):
+    run = Running(["start", "shotgun", "--engine", "sphinx"], loudspeaker_room)
+    run.wait_for('said "I\'m listening the whole time')  # the guide is talking, and hearing itself
+    time.sleep(1.0)
+    play_into_mic(spoken["it hurts"], loudspeaker_room)
+    run.wait_for("state ", timeout=20)  # halted at once: stopped for pain, or paused to ask
+    code, err = run.finish(timeout=120)
+    assert code == 4 and run.seen[-1] == "ended pain", (run.seen, err)
+
+
+def test_doctor_measures_the_microphone_level(pulse, tmp_path):
+    def doctor() -> dict[str, dict]:
+        result = subprocess.run([sys.executable, "-m", "voiceguide", "doctor", "--json"], env=pulse,
+                                capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in result.stderr, result.stderr
+        return {c["name"]: c for c in map(json.loads, result.stdout.splitlines())}
+
+    quiet = doctor()  # nothing plays into the null sink: digital silence
+    assert quiet["microphone"]["status"] == "warn" and "digital silence" in quiet["microphone"]["detail"]
+    assert "it hears nothing at all" in quiet["microphone"]["fix"]
+    assert quiet["room echo"]["status"] == "warn" and "module-echo-cancel" in quiet["room echo"]["fix"]
+    tone = tmp_path / "tone.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-b", "16", str(tone), "synth", "6", "sine", "440", "vol", "0.1"],
+                   check=True)
+    playing = threading.Thread(target=play_into_mic, args=(tone, pulse))
+    playing.start()
+    time.sleep(0.5)
+    heard = doctor()["microphone"]
+    playing.join()
+    level = re.search(r"3 s heard at (-\d+) dBFS", heard["detail"])
+    assert heard["status"] == "ok" and level and -26 <= int(level.group(1)) <= -20, heard  # 0.1 of full scale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import io
 import json
@@ -442,7 +443,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from voiceguide.doctor import print_report, run_checks
 
     checks = run_checks(lambda: _settings(args, _library(args)))
-    print_report(checks)
+    if args.json:
+        for c in checks:
+            print(json.dumps(dataclasses.asdict(c), ensure_ascii=False))
+    else:
+        print_report(checks)
     return 1 if any(c.status == "fail" for c in checks) else 0
 
 
@@ -559,7 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("devices", help="list microphones and speakers (exit status 1 if there is no microphone)")
     p.set_defaults(func=cmd_devices)
 
-    p = sub.add_parser("doctor", help="check microphone, speech out, recognisers, model and config, with fixes")
+    p = sub.add_parser("doctor", help="check microphone, speech out, recognisers, model and config, with fixes",
+                       description="Check what a session needs, and say how to fix what is missing. Listens to the "
+                                   "microphone for 3 seconds to measure its level.")
+    p.add_argument("--json", action="store_true", help="one JSON object per check: name, status, detail, fix")
     _add_routine_file(p)
     p.set_defaults(func=cmd_doctor)
     return top

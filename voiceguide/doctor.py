@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
+import numpy as np
+
 PACKAGES = ("voiceguide", "vosk", "pocketsphinx", "sounddevice", "pyttsx3", "transitions", "rich", "platformdirs",
             "simplemma", "rapidfuzz")
 
@@ -38,7 +40,13 @@ def _packages() -> Check:
     return Check("packages", "ok", ", ".join(versions))
 
 
-def _microphone() -> Check:
+LEVEL_SECONDS = 3.0
+SILENT_DBFS = -85.0  # below this the input is digital silence: muted, or the wrong device
+QUIET_DBFS = -60.0  # a quiet room on a working microphone is above this; speech is well above it
+CLIPPED = 32000  # a peak this close to full scale clips speech
+
+
+def _microphone(device: int | str | None = None, seconds: float = LEVEL_SECONDS) -> Check:
     try:
         import sounddevice as sd
     except OSError as e:  # the PortAudio library itself is missing
@@ -48,14 +56,38 @@ def _microphone() -> Check:
         return Check("microphone", "fail", "no input device on this machine (no sound card?)",
                      "plug in a USB microphone, or run with --engine keyboard")
     try:
-        info = sd.query_devices(kind="input")
-        with sd.RawInputStream(samplerate=int(info["default_samplerate"]), channels=1, dtype="int16"):
-            pass
+        info = sd.query_devices(device, kind="input")
+        rate = int(info["default_samplerate"])
+        with sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", device=device) as stream:
+            pcm, _ = stream.read(int(rate * seconds))
     except (sd.PortAudioError, ValueError) as e:
-        return Check("microphone", "fail", f"{len(inputs)} input device(s), but the default cannot be opened ({e})",
-                     "pick one with --device N (list: python -m sounddevice)")
-    return Check("microphone", "ok", f"'{info['name']}' at {int(info['default_samplerate'])} Hz; "
-                                     f"{len(inputs)} input device(s)")
+        return Check("microphone", "fail", f"{len(inputs)} input device(s), but this one cannot be opened ({e})",
+                     "pick one with --device N (list: voiceguide devices)")
+    found = f"'{info['name']}' at {rate} Hz; {len(inputs)} input device(s); " + _level(bytes(pcm), seconds)
+    rms, peak = _rms_peak(bytes(pcm))
+    if rms < SILENT_DBFS:
+        return Check("microphone", "warn", found, "it hears nothing at all: unmute it, raise its gain (alsamixer), "
+                                                  "or pick another with --device N")
+    if peak >= CLIPPED:
+        return Check("microphone", "warn", found, "it clips: lower its gain (alsamixer) or move it further away")
+    if rms < QUIET_DBFS:
+        return Check("microphone", "warn", found, "very quiet: raise its gain (alsamixer), or bring it closer")
+    return Check("microphone", "ok", found)
+
+
+def _rms_peak(pcm: bytes) -> tuple[float, int]:
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    if not len(samples):
+        return -120.0, 0
+    rms = float(np.sqrt(np.mean(samples ** 2)))
+    return max(-120.0, 20 * np.log10(max(rms, 1e-6) / 32768)), int(np.max(np.abs(samples)))
+
+
+def _level(pcm: bytes, seconds: float) -> str:
+    rms, peak = _rms_peak(pcm)
+    if rms < SILENT_DBFS:
+        return f"{seconds:g} s heard: digital silence"
+    return f"{seconds:g} s heard at {rms:.0f} dBFS (peak {20 * np.log10(max(peak, 1) / 32768):.0f} dBFS)"
 
 
 def _speech_out() -> Check:
@@ -121,19 +153,42 @@ def _echo() -> Check:
     return Check("echo canceller", "ok", "speexdsp takes the guide's own voice out of the microphone")
 
 
+ROOM_ECHO_FIX = ("with a loudspeaker, let the sound server cancel the echo too: pactl load-module module-echo-cancel "
+                 "aec_method=webrtc source_name=voiceguide_mic, then --device voiceguide_mic (or headphones)")
+
+
+def _sound_server_echo() -> Check:
+    """Is the sound server's own echo canceller (PulseAudio or PipeWire's module-echo-cancel) running?"""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pactl"):
+        return Check("room echo", "ok", "no PulseAudio or PipeWire here: voiceguide's own canceller is used")
+    try:
+        modules = subprocess.run(["pactl", "list", "short", "modules"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return Check("room echo", "ok", f"the sound server did not answer ({e}); voiceguide's own canceller is used")
+    if modules.returncode != 0:
+        return Check("room echo", "ok", "no sound server is running: voiceguide's own canceller is used")
+    if "module-echo-cancel" in modules.stdout:
+        return Check("room echo", "ok", "the sound server's echo canceller is loaded; use its source as --device")
+    return Check("room echo", "warn", "the sound server runs without its echo canceller", ROOM_ECHO_FIX)
+
+
 def run_checks(load_settings: Callable[[], object]) -> list[Check]:
     """Every check, in the order a user would fix them."""
     checks = [_python(), _packages()]
-    model = None
+    model = device = None
     try:
         settings = load_settings()
         model = settings.get("model")  # type: ignore[attr-defined]
+        device = settings.get("device")  # type: ignore[attr-defined]
         from voiceguide.config import config_path
 
         checks.append(Check("config", "ok", f"{config_path()} valid (or absent: defaults)"))
     except Exception as e:
         checks.append(Check("config", "fail", str(e), "edit the file, or see: voiceguide config show"))
-    checks += [_microphone(), _speech_out(), _echo(), _sphinx(), _vosk(model)]
+    checks += [_microphone(device), _speech_out(), _echo(), _sound_server_echo(), _sphinx(), _vosk(model)]
     return checks
 
 
