@@ -172,6 +172,86 @@ class Played(Protocol):
     def between(self, t0: float, n: int) -> np.ndarray: ...
 
 
+class SampleClock:
+    """When each block's first sample was heard, counted in samples from the first block.
+
+    A block's own time is when PortAudio's callback ran, which jitters by tens of milliseconds as the sound
+    server hands audio over in bursts; an echo canceller needs a reference that is continuous to the sample.
+    Counting samples gives that; the count is set again from the block times only if they part by more than
+    ``slack`` seconds (samples were lost, or the stream restarted).
+    """
+
+    def __init__(self, rate: int = RATE, slack: float = 0.25):
+        self.rate, self.slack = rate, slack
+        self.origin: float | None = None
+        self.samples = 0
+
+    def start(self, t_end: float, n: int) -> float:
+        """The start of a block of ``n`` samples whose callback ran at ``t_end``."""
+        counted = None if self.origin is None else self.origin + self.samples / self.rate
+        if counted is None or abs(counted - (t_end - n / self.rate)) > self.slack:
+            self.origin, self.samples = t_end - n / self.rate, 0
+            counted = self.origin
+        self.samples += n
+        return counted
+
+
+class EchoDelay:
+    """How much later than the played log says the microphone hears the guide's voice, found from the sound.
+
+    The log's times are when the sound leaves the loudspeaker as PortAudio reports it, and a block's time is
+    when the microphone callback ran; the sound server's buffers, a loopback or a Bluetooth speaker add delay
+    on top, hundreds of milliseconds under PulseAudio. The echo canceller only models 250 ms, so the
+    reference must be lined up first. Every half second while the guide talks, the last two seconds heard are
+    cross-correlated (phase transform, as in GCC-PHAT) with what was played, over lags from ``-early`` to
+    ``late`` seconds; a clear peak, found twice within 10 ms, becomes the delay.
+    """
+
+    def __init__(self, rate: int = RATE, window: float = 2.0, early: float = 0.2, late: float = 1.5,
+                 every: float = 0.5, clarity: float = 8.0):
+        self.rate, self.early, self.late, self.clarity = rate, early, late, clarity
+        self.heard: deque[np.ndarray] = deque()
+        self.size = round(window * rate)
+        self.every = round(every * rate)
+        self.since_estimate = 0
+        self.seconds = 0.0
+        self.candidate: float | None = None
+
+    def listen(self, heard: np.ndarray, start: float, played: Played) -> float:
+        """Take a block heard from ``start``; return the delay to apply to the reference (seconds)."""
+        self.heard.append(heard.astype(np.float64))
+        while sum(map(len, self.heard)) - len(self.heard[0]) >= self.size:
+            self.heard.popleft()
+        self.since_estimate += len(heard)
+        if self.since_estimate >= self.every:
+            self.since_estimate = 0
+            self._estimate(start + len(heard) / self.rate, played)
+        return self.seconds
+
+    def _estimate(self, end: float, played: Played) -> None:
+        mic = np.concatenate(self.heard)[-self.size:]
+        if len(mic) < self.size:
+            return
+        t0 = end - len(mic) / self.rate
+        early, late = round(self.early * self.rate), round(self.late * self.rate)
+        reference = played.between(t0 - self.late, len(mic) + late + early).astype(np.float64)
+        if not np.any(reference) or np.sqrt(np.mean(mic ** 2)) < 30:
+            return  # the guide was quiet, or nothing was heard: nothing to line up
+        n = 1 << int(np.ceil(np.log2(len(reference) + len(mic))))
+        cross = np.conj(np.fft.rfft(mic, n)) * np.fft.rfft(reference, n)
+        cross /= np.abs(cross) + 1e-9
+        score = np.fft.irfft(cross, n)
+        # the mic at sample i matches the reference at i + shift: shift = late - delay, for delays early..late
+        shifts = score[: late + early + 1]
+        best = int(np.argmax(shifts))
+        if shifts[best] < self.clarity * np.mean(np.abs(shifts)):
+            return
+        delay = (late - best) / self.rate
+        if self.candidate is not None and abs(delay - self.candidate) <= 0.01:
+            self.seconds = delay
+        self.candidate = delay
+
+
 class CancelledMicrophone:
     """A microphone with the guide's own voice taken out: 16 kHz blocks, echo-cancelled against what the
     loudspeaker played at the same moment. It also tells whether the guide has been talking lately and
@@ -182,15 +262,18 @@ class CancelledMicrophone:
     def __init__(self, source: AudioSource, played: Played, cancel: bool = True):
         self.source, self.played, self.cancel = source, played, cancel
         self.double_talk = DoubleTalk()
+        self.delay = EchoDelay()
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
 
     def blocks(self) -> Iterator[Block]:
         canceller = EchoCanceller(RATE) if self.cancel else None
         convert = Resampler(self.source.sample_rate, RATE)
+        clock = SampleClock()
         for block in self.source.blocks():
             pcm = np.frombuffer(convert(block.pcm), dtype=np.int16)
-            reference = self.played.between(block.t - len(pcm) / RATE, len(pcm))
+            start = clock.start(block.t, len(pcm))
+            reference = self.played.between(start - self.delay.listen(pcm, start, self.played), len(pcm))
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))

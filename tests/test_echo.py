@@ -1,0 +1,86 @@
+"""The echo path: the guide's played voice lined up with what the microphone hears, and cancelled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from voiceguide.audio import Block
+from voiceguide.echo import RATE, CancelledMicrophone, EchoDelay, PlayedLog, SampleClock
+
+BLOCK = 1600  # 100 ms
+
+
+def speechlike(seconds: float, seed: int = 1) -> np.ndarray:
+    """Noise shaped into syllables (4 per second) with pauses: broadband, with speech's on-off rhythm."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * RATE)
+    envelope = np.clip(np.sin(np.arange(n) * 2 * np.pi * 4 / RATE), 0, None) * (rng.random(n // 4000 + 1) > 0.2
+                                                                                  ).repeat(4000)[:n]
+    return (rng.standard_normal(n) * 3000 * envelope).astype(np.int16)
+
+
+@dataclass
+class LateMicrophone:
+    """A microphone that hears the loudspeaker ``late`` seconds after the played log says it played, at
+    ``gain``, and whose callback times jitter by up to ``jitter`` seconds, as under a sound server."""
+
+    played: np.ndarray
+    late: float
+    gain: float = 0.5
+    jitter: float = 0.04
+    sample_rate: int = RATE
+
+    def blocks(self):
+        rng = np.random.default_rng(3)
+        lag = round(self.late * RATE)
+        heard = np.concatenate([np.zeros(lag), self.played * self.gain])[: len(self.played)]
+        for start in range(0, len(heard) - BLOCK + 1, BLOCK):
+            t_end = 10.0 + (start + BLOCK) / RATE + rng.uniform(0, self.jitter)
+            yield Block(t_end, heard[start:start + BLOCK].astype(np.int16).tobytes())
+
+
+def _log(samples: np.ndarray) -> PlayedLog:
+    log = PlayedLog(keep=60.0)
+    for start in range(0, len(samples), 800):
+        log.add(10.0 + start / RATE, samples[start:start + 800])
+    return log
+
+
+def test_the_sample_clock_counts_through_jitter_and_starts_again_after_a_gap():
+    clock = SampleClock()
+    starts = [clock.start(t_end, BLOCK) for t_end in (1.1, 1.23, 1.3, 1.41, 1.5)]  # callbacks 100 ms +- 30 ms
+    assert starts == pytest.approx([1.0, 1.1, 1.2, 1.3, 1.4])
+    assert clock.start(3.0, BLOCK) == pytest.approx(2.9)  # a second lost: counted again from the block's time
+
+
+@pytest.mark.parametrize("late", [0.03, 0.6, 1.2])
+def test_the_echo_delay_is_found_from_the_sound(late):
+    played = speechlike(8.0)
+    log, delay = _log(played), EchoDelay()
+    clock = SampleClock()
+    found = [delay.listen(np.frombuffer(b.pcm, dtype=np.int16), clock.start(b.t, BLOCK), log)
+             for b in LateMicrophone(played, late).blocks()]
+    assert found[-1] == pytest.approx(late, abs=0.005)
+    assert found.index(found[-1]) <= 50  # within 5 s of the guide starting to talk
+
+
+def test_nothing_is_taken_for_an_echo_while_the_guide_is_quiet():
+    delay = EchoDelay()
+    talk = speechlike(6.0, seed=9)  # someone talking; the loudspeaker silent
+    for start in range(0, len(talk), BLOCK):
+        assert delay.listen(talk[start:start + BLOCK], 10.0 + start / RATE, PlayedLog()) == 0.0
+
+
+def test_a_microphone_that_hears_the_guide_late_still_has_its_echo_cancelled():
+    played = speechlike(12.0)
+    mic = CancelledMicrophone(LateMicrophone(played, late=0.6), _log(played))
+    out = np.concatenate([np.frombuffer(b.pcm, dtype=np.int16) for b in mic.blocks()]).astype(np.float64)
+    heard = played[: len(out)] * 0.5
+
+    def level(x: np.ndarray) -> float:
+        return 10 * np.log10(np.mean(x[-4 * RATE:] ** 2) + 1e-9)
+
+    assert level(heard) - level(out) > 20  # dB of echo taken out over the last 4 s
