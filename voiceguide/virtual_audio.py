@@ -50,3 +50,18 @@ def pulse_daemon(folder: Path) -> Iterator[dict[str, str]]:
 def play_into_mic(wav: Path, env: dict[str, str]) -> None:
     """Play ``wav`` into the microphone, in real time; returns when it has been played."""
     subprocess.run(["paplay", "-d", "mic", str(wav)], env=env, check=True, timeout=60)
+
+
+@contextmanager
+def loudspeaker_into_mic(env: dict[str, str], latency_ms: int = 30) -> Iterator[None]:
+    """While the block runs, the guide's loudspeaker is heard by its microphone, as in a room with no headphones.
+
+    PulseAudio's module-loopback carries it, resampling adaptively to hold its latency: like a microphone and a
+    loudspeaker on separate clocks, the echo path drifts a little, which a linear echo canceller finds hard.
+    """
+    loaded = subprocess.run(["pactl", "load-module", "module-loopback", "source=speaker.monitor", "sink=mic",
+                             f"latency_msec={latency_ms}"], env=env, capture_output=True, text=True, check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env, check=True)
