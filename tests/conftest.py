@@ -101,6 +101,9 @@ class FakeSpeaker:
     def adjust(self, change: str) -> bool:
         return self.voice.adjust(change)
 
+    def prepare(self, lines: list[str]) -> None:
+        pass
+
     def play(self) -> list[str]:
         """Everything queued is spoken to the end."""
         self.played += self.queued

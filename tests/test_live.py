@@ -76,6 +76,23 @@ def test_speaker_speaks_many_lines_in_a_row(pulse):
     assert all(end - start > 0.5 for start, end in speaker.windows)  # played out in real time, not dropped
 
 
+def test_the_speaker_prepares_lines_while_idle_so_their_lengths_are_known():
+    from voiceguide.speech import spoken_seconds
+
+    speaker = SpeakerThread(output_device="no such device", notify=lambda message: None)
+    speaker.start()
+    line = "Slowly draw your right knee across your body toward your left side."
+    speaker.prepare([line, "5", line])
+    deadline = time.monotonic() + 30
+    while (line, speaker.voice.rate) not in speaker.durations and time.monotonic() < deadline:
+        time.sleep(0.05)
+    exact = speaker.durations[(line, speaker.voice.rate)]
+    speaker.close()
+    assert abs(exact - spoken_seconds(line, speaker.voice.rate)) > 0.1  # the estimate alone would be off
+    assert speaker.duration(line) == exact and speaker.duration("not prepared") == spoken_seconds("not prepared",
+                                                                                                  speaker.voice.rate)
+
+
 def test_interrupt_cuts_the_line_at_once_and_the_speaker_goes_on(pulse):
     speaker = SpeakerThread(notify=pytest.fail)
     speaker.start()

@@ -237,6 +237,8 @@ class Session:
         self._enter_step()
         self._say(f"{self.routine.title}.")
         self._say(OPENING)
+        self.speaker.prepare([*self.routine.spoken_lines(), HOLD_CHECK_IN, TEN_SECONDS_LEFT, ACK,
+                              *map(str, range(1, 11))])
         self._open_step()
         self.tick()
 

@@ -158,6 +158,10 @@ class Speaker(Protocol):
 
     def adjust(self, change: str) -> bool: ...
 
+    def prepare(self, lines: list[str]) -> None:
+        """Lines likely to be said soon: a speaker may synthesise them ahead to know their lengths."""
+        ...
+
     def start(self) -> None: ...
 
     def wait_until_done(self, timeout: float = 60.0) -> bool: ...
@@ -180,6 +184,9 @@ class SilentSpeaker:
 
     def adjust(self, change: str) -> bool:
         return self.voice.adjust(change)
+
+    def prepare(self, lines: list[str]) -> None:
+        pass
 
     def interrupt(self) -> None:
         pass
@@ -220,6 +227,8 @@ class SpeakerThread:
         self.voice = Voice(rate or Voice.rate, volume if volume is not None else Voice.volume)
         self.output_device = output_device
         self.ready = threading.Event()
+        self.durations: dict[tuple[str, int], float] = {}  # seconds of each line synthesised so far, by rate
+        self.to_prepare: list[str] = []  # lines to synthesise ahead, while nothing waits to be said
         self.thread = threading.Thread(target=self._run, name="speaker", daemon=True)
 
     def start(self, timeout: float = 30.0) -> None:
@@ -234,10 +243,18 @@ class SpeakerThread:
             self.idle.clear()
             self.lines.put(text)
             now = time.monotonic()
-            self.free_at = max(now, self.free_at) + spoken_seconds(text, self.voice.rate)
+            self.free_at = max(now, self.free_at) + self.duration(text)
+
+    def prepare(self, lines: list[str]) -> None:
+        """Synthesise ``lines`` ahead, whenever nothing waits to be said, so that their lengths are known."""
+        self.to_prepare = list(dict.fromkeys(lines))
+
+    def duration(self, text: str) -> float:
+        """How long ``text`` takes to say: exact once it has been synthesised, else estimated from its words."""
+        return self.durations.get((text, self.voice.rate)) or spoken_seconds(text, self.voice.rate)
 
     def finishes_at(self, now: float) -> float:
-        """When the lines queued so far will have been said: estimated from their words at the voice's rate."""
+        """When the lines queued so far will have been said (see :meth:`duration`)."""
         return max(now, self.free_at) if self.working else now
 
     def adjust(self, change: str) -> bool:
@@ -279,10 +296,10 @@ class SpeakerThread:
             self.ready.set()
             return
         self.ready.set()
-        while (text := self.lines.get()) is not None:
+        while (text := self._next_line(synth)) is not None:
             self.stop_now.clear()
             try:
-                if self._play(synth.synthesize(text, self.voice.rate)):
+                if self._play(self._synthesize(synth, text)):
                     self.played.append(text)
             except Exception as e:
                 what = "stopped working" if self.played else "is unavailable"
@@ -291,6 +308,21 @@ class SpeakerThread:
             finally:
                 if self.lines.empty():
                     self.idle.set()
+
+    def _next_line(self, synth: Synthesizer) -> str | None:
+        """The next line to say; while none is waiting, synthesise a line to prepare."""
+        while True:
+            while self.to_prepare and self.lines.empty():
+                with contextlib.suppress(Exception):  # only a help: a failure shows when the line is said
+                    self._synthesize(synth, self.to_prepare.pop(0))
+            with contextlib.suppress(queue.Empty):
+                return self.lines.get(timeout=0.25)  # and look for lines to prepare again
+
+    def _synthesize(self, synth: Synthesizer, text: str) -> Clip:
+        rate = self.voice.rate
+        clip = synth.synthesize(text, rate)
+        self.durations[(text, rate)] = len(clip.samples) / clip.rate
+        return clip
 
     def _give_up(self, message: str) -> None:
         self.working = False
