@@ -343,9 +343,12 @@ def cmd_model(args: argparse.Namespace) -> int:
     from voiceguide import models
 
     if args.action == "path":
-        for folder in models.search_path(args.model):
-            found = models.installed_models(folder)
-            print(f"{folder}: {', '.join(str(p) for p in found) if found else 'no model'}")
+        print("Where the guide looks for a Vosk model, in order (--model, $VOICEGUIDE_MODEL, ./models, your "
+              "data folder); the first complete model is used:")
+        chosen = Path(args.model) if args.model else models.find_model()
+        for n, folder in enumerate(models.search_path(args.model), start=1):
+            found = [f"{p}  [used]" if p == chosen else str(p) for p in models.installed_models(folder)]
+            print(f"{n}. {folder}: {', '.join(found) if found else 'no model'}")
         return 0
     if args.action == "list":
         for name, known in models.KNOWN_MODELS.items():
