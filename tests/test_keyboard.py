@@ -51,3 +51,16 @@ def test_typed_lines_at_a_terminal_are_not_echoed_and_the_terminal_is_given_back
     assert termios.tcgetattr(terminal)[3] & termios.ECHO
     os.close(controller)
     os.close(terminal)
+
+
+def test_typed_lines_from_a_pipe_are_read_whole_with_bad_bytes_replaced():
+    import os
+
+    from voiceguide.typed_input import fd_lines
+
+    reader, writer = os.pipe()
+    os.write(writer, b"ready\nouch \xff\xfe\ncaf\xc3")
+    os.write(writer, b"\xa9\nit hurts")  # no newline at the end
+    os.close(writer)
+    assert list(fd_lines(reader)) == ["ready", "ouch \ufffd\ufffd", "café", "it hurts"]
+    os.close(reader)

@@ -8,7 +8,7 @@ does not grade, with general advice only.
 from __future__ import annotations
 
 from voiceguide.events import Said
-from voiceguide.speech import Speaker
+from voiceguide.speech import Speaker, say_timed
 
 ADVICE: dict[str, tuple[str, ...]] = {
     # Sharp, electric or stabbing pain: stop; the aim is ease, not discomfort; a joint that will
@@ -54,9 +54,4 @@ def speak_advice(speaker: Speaker, level: str, now: float) -> list[Said]:
     Nothing else comes first: reporting and history happen after, so no fault there can delay it.
     """
     speaker.interrupt()
-    said = []
-    for line in ADVICE[level]:
-        begins = speaker.finishes_at(now)
-        speaker.say(line)
-        said.append(Said(begins, line, round(speaker.finishes_at(now) - begins, 3)))
-    return said
+    return [say_timed(speaker, line, now) for line in ADVICE[level]]

@@ -35,7 +35,6 @@ from voiceguide.events import (
     InputFailed,
     PainReported,
     Publisher,
-    Said,
     Started,
     Subscriber,
     Understood,
@@ -46,8 +45,8 @@ from voiceguide.programmes import Programme, builtin_programmes, run_programme, 
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine
 from voiceguide.session import LISTEN_AGAIN, LISTEN_GREETING, LISTEN_STOPPED, NO_MORE_TODAY, Session, run_session
-from voiceguide.speech import Speaker
-from voiceguide.typed_input import TerminalLines
+from voiceguide.speech import Speaker, say_timed
+from voiceguide.typed_input import TerminalLines, fd_lines
 
 NO_MORE_AFTER = ("unwell", "professional", "emergency")  # advice after which listen starts no other routine
 RETRY_SECONDS = 3.0
@@ -82,7 +81,8 @@ class KeyboardInput:
             self.terminal.restore()
 
     def _run(self) -> None:
-        lines = self.terminal if self.terminal is not None else self.stream
+        fd = _fileno(self.stream)
+        lines = self.terminal if self.terminal is not None else fd_lines(fd) if fd is not None else self.stream
         try:
             for number, line in enumerate(lines, start=1):
                 if line.strip():
@@ -324,8 +324,5 @@ class Live:
         self.speaker.close()
 
     def _say(self, text: str) -> None:
-        now = self.clock.now()
-        begins = self.speaker.finishes_at(now)
-        self.speaker.say(text)
-        self.show(Said(begins, text, round(self.speaker.finishes_at(now) - begins, 3)))
+        self.show(say_timed(self.speaker, text, self.clock.now()))
 

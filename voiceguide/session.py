@@ -44,7 +44,7 @@ from voiceguide.events import (
 )
 from voiceguide.intents import GUARDED_INTENTS, Intent, IntentParser, worst_advice
 from voiceguide.routines import PlannedStep, Routine
-from voiceguide.speech import SilentSpeaker, Speaker
+from voiceguide.speech import SilentSpeaker, Speaker, say_timed
 
 log = logging.getLogger(__name__)
 
@@ -556,10 +556,7 @@ class Session:
 
     def _say(self, text: str) -> None:
         """Queue a line; it is reported when it begins (after the lines before it), with its duration."""
-        now = self.clock.now()
-        begins = self.speaker.finishes_at(now)
-        self.speaker.say(text)
-        self._schedule(Said(begins, text, round(self.speaker.finishes_at(now) - begins, 3)))
+        self._schedule(say_timed(self.speaker, text, self.clock.now()))
 
     def _cut_speech(self) -> None:
         """Cut the speaker; the lines it will now never say are never reported."""

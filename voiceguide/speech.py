@@ -29,6 +29,7 @@ import soxr
 
 from voiceguide.audio import shield_from_signals
 from voiceguide.echo import PlayedLog
+from voiceguide.events import Said
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,13 @@ class Speaker(Protocol):
 
     @property
     def played_log(self) -> PlayedLog: ...
+
+
+def say_timed(speaker: Speaker, text: str, now: float) -> Said:
+    """Queue ``text`` on ``speaker``; the event for it: when it will begin, and how long it will take."""
+    begins = speaker.finishes_at(now)
+    speaker.say(text)
+    return Said(begins, text, round(speaker.finishes_at(now) - begins, 3))
 
 
 class SilentSpeaker:

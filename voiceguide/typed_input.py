@@ -1,4 +1,5 @@
-"""Typed lines from a terminal without the terminal echoing them, so the live panel stays whole.
+"""Typed lines from a terminal without the terminal echoing them, so the live panel stays whole; and typed
+lines from a pipe, read so that nothing blocks the interpreter's exit.
 
 With the terminal's own echo on, each typed line is echoed under the live panel and pushes a stale copy of
 the panel into the scrollback. Here the terminal is put in no-echo, character-at-a-time mode while a session
@@ -21,6 +22,22 @@ except ImportError:  # not on a POSIX system: typed lines are read as they come
     termios = None  # type: ignore[assignment]
 
 ENTER, BACKSPACES, CLEAR_LINE, END = ("\r", "\n"), ("\x7f", "\x08"), "\x15", "\x04"
+
+
+def fd_lines(fd: int) -> Iterator[str]:
+    """The lines read from file descriptor ``fd`` (a pipe or file), decoded as UTF-8 with replacement.
+
+    Read with ``os.read``, not through ``sys.stdin``: a thread blocked in a buffered read holds the buffer's
+    lock, and the interpreter aborts at exit if a daemon thread still holds it.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    while chunk := os.read(fd, 4096):
+        pending += decoder.decode(chunk)
+        *lines, pending = pending.split("\n")
+        yield from lines
+    if pending := pending + decoder.decode(b"", final=True):
+        yield pending
 
 
 class TerminalLines:
