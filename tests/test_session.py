@@ -345,3 +345,38 @@ def test_sure_pain_stops_at_once_even_while_asking():
     d.session.hear("ow", utterance=3, sure=False)
     d.session.hear("it hurts", partial=True, utterance=3, sure=True)
     assert d.session.state == STOP_AND_ADVISE
+
+
+class DyingSpeaker(FakeSpeaker):
+    """Takes 4 s a line until speech out fails; then, like SpeakerThread, it takes no time at all."""
+
+    def __init__(self, clock: VirtualClock):
+        super().__init__()
+        self.clock, self.free_at, self.working = clock, 0.0, True
+
+    def say(self, text: str) -> None:
+        super().say(text)
+        if self.working:
+            self.free_at = max(self.clock.t, self.free_at) + 4.0
+
+    def finishes_at(self, now: float) -> float:
+        return max(now, self.free_at) if self.working else now
+
+
+def test_lines_are_reported_as_they_begin_and_all_at_once_when_speech_out_fails():
+    clock = VirtualClock()
+    events, publish = json_collector()
+    speaker = DyingSpeaker(clock)
+    session = Session(LIBRARY["shotgun"], clock, publish=publish, speaker=speaker)
+    session.begin()
+    said = [(e["t"], e["text"], e["duration"]) for e in events if e["type"] == "say"]
+    assert said == [(0.0, "Shotgun squeeze and push.", 4.0)]  # the others wait for their turn
+    clock.t = 4.0
+    session.tick()
+    assert [e["t"] for e in events if e["type"] == "say"] == [0.0, 4.0]
+    speaker.working = False  # its queue is gone: the cues still waiting are printed now, in order
+    clock.t = 5.0
+    session.tick()
+    lines = [e for e in events if e["type"] == "say"]
+    assert len(lines) == 5 and [e["t"] for e in lines[2:]] == [5.0, 5.0, 5.0]
+    assert [e["text"] for e in lines[2:]] == list(LIBRARY["shotgun"].setup[0].say)

@@ -13,6 +13,7 @@ step of the plan is current lives only in ``step_index``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 from collections.abc import Mapping
@@ -570,6 +571,10 @@ class Session:
 
     def _publish_due(self) -> None:
         now = self.clock.now()
+        if self.speaker.finishes_at(now) <= now:  # nothing left to say, yet lines wait: speech out failed
+            for line in [e for e in self.upcoming if isinstance(e, Said)]:
+                self.upcoming.remove(line)
+                self.publish(dataclasses.replace(line, t=now))  # their cues are printed instead, now
         while self.upcoming and self.upcoming[0].t <= now:
             self.publish(self.upcoming.pop(0))
 
