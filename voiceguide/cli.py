@@ -484,8 +484,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("simulate", help="rehearse a whole session instantly from a script",
-                       description="Run a session on a virtual clock. The script has one utterance per line, "
-                                   "'<seconds> <words>', e.g. '12.5 ready'; '#' starts a comment.")
+                       description="Run a session (or a programme) on a virtual clock. The script has one "
+                                   "utterance per line, '<seconds> <words>', e.g. '12.5 ready'; '#' starts a comment. "
+                                   "Each line the guide says takes as long as the speech-out engine's audio for it "
+                                   "at the configured rate (estimated where espeak-ng cannot run).")
     p.add_argument("routine", nargs="?", metavar="ROUTINE", help="routine id (see 'voiceguide list')")
     p.add_argument("--script", metavar="FILE", help="the utterances, or - for standard input")
     p.add_argument("--audio", metavar="FILE.wav", help="a recording, heard through the speech recogniser instead")
