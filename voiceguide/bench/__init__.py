@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> Report:
                 runs += [r for r in batch if isinstance(r, RoomRun)]
                 records += [r for r in batch if isinstance(r, Hearing)]
                 if not args.quiet and (done % 100 == 0 or done == len(jobs)):
-                    print(f"  {done}/{len(jobs)} clips heard ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+                    print(f"  {done}/{len(jobs)} jobs done ({time.monotonic() - started:.0f} s); a job is a room run, "
+                          "a session, a recording, or one spoken phrase in every noise condition", file=sys.stderr)
             pool.close()
             pool.join()
         sample = session_audio([(0.5, "ready"), (SESSION_PAIN_AT, "it hurts")], "flite:rms", folder, "rss")
