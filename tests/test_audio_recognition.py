@@ -180,3 +180,14 @@ def test_a_long_recording_is_streamed_not_loaded_whole(tmp_path):
     out = subprocess.run([sys.executable, "-c", STREAMED, str(wav)], capture_output=True, text=True, check=True)
     blocks, grew_mb = map(int, out.stdout.split())
     assert blocks == 1200 and grew_mb < 10
+
+
+def test_the_decoders_hold_only_the_words_they_need():
+    import glob
+    import tempfile
+
+    before = set(glob.glob(f"{tempfile.gettempdir()}/*.dict"))
+    recognizer = sphinx()
+    assert recognizer.decoder.lookup_word("hurts") and recognizer.decoder.lookup_word("ready")
+    assert recognizer.decoder.lookup_word("zebra") is None  # in CMUdict, but in no phrase or line of the guide
+    assert set(glob.glob(f"{tempfile.gettempdir()}/*.dict")) == before  # the cut-down dictionary is gone

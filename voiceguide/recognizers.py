@@ -8,6 +8,7 @@ Both report partial text while an utterance is going on, so a pain word acts bef
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -115,12 +116,17 @@ class SphinxRecognizer:
         except (ImportError, OSError) as e:
             raise RecognizerError(f"pocketsphinx cannot load ({e}); pip install pocketsphinx") from None
 
+        phrases, guide, spot = list(phrases), list(guide), list(spot)
         config = Config(samprate=self.sample_rate, loglevel="FATAL")
         config["lm"] = None
         # The lattice rescoring pass often replaced a right partial ("it hurts") with a truncated final
         # ("it"): without it, 71 rather than 56 of 90 synthesised commands were understood, and no false stops.
         config["bestpath"] = False
-        self.decoder = Decoder(config)
+        with _dictionary_of(config["dict"], {w for text in (*phrases, *guide, *spot)
+                                             for w in spoken_words(text).split()}) as dictionary:
+            config["dict"] = str(dictionary)
+            self.decoder = Decoder(config)
+            self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
         usable, dropped = [], []
         for phrase in phrases:
             words = phrase.split()
@@ -141,7 +147,6 @@ class SphinxRecognizer:
                                                  f"<guide>+;\n<guide> = {clauses};\n")
         self.decoder.activate_search("user")
         self.guide_playing = False
-        self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
         self.initial_cmn = self.decoder.get_cmn()
         self.endpointer = _endpointer()
         self.frame_bytes = self.endpointer.frame_bytes
@@ -249,6 +254,20 @@ class SphinxRecognizer:
             self.decoder.process_raw(speech, False, False)
             if self.spotter is not None:
                 self.spotter.process_raw(speech, False, False)
+
+
+@contextlib.contextmanager
+def _dictionary_of(full: str, words: set[str]) -> Iterator[Path]:
+    """A pronunciation dictionary with only ``words`` (and their variants) from the ``full`` one, while the
+    block runs. Each decoder holds its dictionary in memory: all of CMUdict costs about 27 MB a decoder."""
+    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False) as out, open(full, encoding="utf-8") as f:
+        for line in f:
+            if line.split(" ", 1)[0].split("(", 1)[0] in words:
+                out.write(line)
+    try:
+        yield Path(out.name)
+    finally:
+        Path(out.name).unlink(missing_ok=True)
 
 
 def syllables(phrase: str, lookup: Callable[[str], str | None]) -> int:
