@@ -191,3 +191,17 @@ def test_the_decoders_hold_only_the_words_they_need():
     assert recognizer.decoder.lookup_word("hurts") and recognizer.decoder.lookup_word("ready")
     assert recognizer.decoder.lookup_word("zebra") is None  # in CMUdict, but in no phrase or line of the guide
     assert set(glob.glob(f"{tempfile.gettempdir()}/*.dict")) == before  # the cut-down dictionary is gone
+
+
+def test_after_reset_the_recogniser_hears_as_if_new(recordings):
+    """Both decoders forget what earlier audio taught them: results do not depend on what was heard before."""
+    def heard(recognizer, voice: str) -> list[tuple[str, bool, bool]]:
+        return [(h.text, h.partial, h.sure) for h in heard_events(WavSource(recordings[voice]), recognizer)]
+
+    fresh = heard(sphinx(), "flite:rms")
+    used = sphinx()
+    heard(used, "espeak:en-us:150")  # another voice, another level: both cepstral means move
+    assert used.spotter.get_cmn() != used.initial_cmn
+    used.reset()
+    assert used.decoder.get_cmn() == used.spotter.get_cmn() == used.initial_cmn
+    assert heard(used, "flite:rms") == fresh
