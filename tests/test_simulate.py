@@ -87,6 +87,7 @@ def test_speech_takes_time_and_each_hold_is_counted_in_full_after_its_instructio
 def test_after_resume_the_time_left_is_said_and_held():
     events = _timed("spinal-twist", "20 ready\n35 pause\n40 resume\n")  # the set-up lines take 17.5 s
     said = [e["text"] for e in events if e["type"] == "say" and e["t"] >= 40]
+    assert {"t": 40.0, "type": "state", "state": "hold", "set_number": 1} in events  # back in the set, as any step
     assert said[:3] == ["Resuming.", "Go only as far as a comfortable stretch, and hold it there.",
                         said[2]] and re.fullmatch(r"\d+ seconds left\.", said[2])
     again = [e for e in events if e["type"] == "hold_start"][-1]

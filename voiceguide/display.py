@@ -123,9 +123,9 @@ class Display:
             if self.sets > 1 and self.set_number:
                 table.add_row(self.unit, f"{self.set_number} of {self.sets}")
             if self.hold is not None:
-                spent = self.hold.spent(self.clock())
-                bar = ProgressBar(total=self.hold.duration, completed=spent, width=30)
-                table.add_row("hold", Group(bar, f"{self.hold.duration - spent:4.0f} s left"))
+                now = self.clock()
+                bar = ProgressBar(total=self.hold.duration, completed=self.hold.spent(now), width=30)
+                table.add_row("hold", Group(bar, f"{self.hold.left(now):4.0f} s left"))
         table.add_row("heard", self.last_heard or "-")
         if self.typing is not None:
             table.add_row("type", self.typing() + "▏")

@@ -63,8 +63,8 @@ def _microphone(device: int | str | None = None, seconds: float = LEVEL_SECONDS)
     except (sd.PortAudioError, ValueError) as e:
         return Check("microphone", "fail", f"{len(inputs)} input device(s), but this one cannot be opened ({e})",
                      "pick one with --device N (list: voiceguide devices)")
-    found = f"'{info['name']}' at {rate} Hz; {len(inputs)} input device(s); " + _level(bytes(pcm), seconds)
     rms, peak = _rms_peak(bytes(pcm))
+    found = f"'{info['name']}' at {rate} Hz; {len(inputs)} input device(s); " + _level(rms, peak, seconds)
     if rms < SILENT_DBFS:
         return Check("microphone", "warn", found, "it hears nothing at all: unmute it, raise its gain (alsamixer), "
                                                   "or pick another with --device N")
@@ -83,8 +83,7 @@ def _rms_peak(pcm: bytes) -> tuple[float, int]:
     return max(-120.0, 20 * np.log10(max(rms, 1e-6) / 32768)), int(np.max(np.abs(samples)))
 
 
-def _level(pcm: bytes, seconds: float) -> str:
-    rms, peak = _rms_peak(pcm)
+def _level(rms: float, peak: int, seconds: float) -> str:
     if rms < SILENT_DBFS:
         return f"{seconds:g} s heard: digital silence"
     return f"{seconds:g} s heard at {rms:.0f} dBFS (peak {20 * np.log10(max(peak, 1) / 32768):.0f} dBFS)"

@@ -13,7 +13,7 @@ import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -62,6 +62,7 @@ class KeyboardInput:
     def __init__(self, events: queue.Queue[InputEvent], clock: MonotonicClock, stream: TextIO):
         self.events, self.clock, self.stream = events, clock, stream
         self.terminal: TerminalLines | None = None
+        self.lines: Iterable[str] = stream
         self.thread = threading.Thread(target=self._run, name="keyboard", daemon=True)
 
     @property
@@ -74,6 +75,9 @@ class KeyboardInput:
         fd = _fileno(self.stream)
         if fd is not None and TerminalLines.possible(fd):
             self.terminal = TerminalLines(fd)
+            self.lines = self.terminal
+        elif fd is not None:
+            self.lines = fd_lines(fd)
         self.thread.start()
 
     def close(self) -> None:
@@ -81,10 +85,8 @@ class KeyboardInput:
             self.terminal.restore()
 
     def _run(self) -> None:
-        fd = _fileno(self.stream)
-        lines = self.terminal if self.terminal is not None else fd_lines(fd) if fd is not None else self.stream
         try:
-            for number, line in enumerate(lines, start=1):
+            for number, line in enumerate(self.lines, start=1):
                 if line.strip():
                     self.events.put(Heard(self.clock.now(), line.strip(), utterance=number, typed=True))
             self.events.put(Heard(self.clock.now(), "stop", utterance=0, typed=True))

@@ -122,8 +122,8 @@ class SphinxRecognizer:
         # The lattice rescoring pass often replaced a right partial ("it hurts") with a truncated final
         # ("it"): without it, 71 rather than 56 of 90 synthesised commands were understood, and no false stops.
         config["bestpath"] = False
-        with _dictionary_of(config["dict"], {w for text in (*phrases, *guide, *spot)
-                                             for w in spoken_words(text).split()}) as dictionary:
+        words = {w for text in (*phrases, *guide, *spot) for w in spoken_words(text).split()}
+        with _written(".dict", _pronunciations(config["dict"], words)) as dictionary:
             config["dict"] = str(dictionary)
             self.decoder = Decoder(config)
             self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
@@ -259,17 +259,21 @@ class SphinxRecognizer:
 
 
 @contextlib.contextmanager
-def _dictionary_of(full: str, words: set[str]) -> Iterator[Path]:
-    """A pronunciation dictionary with only ``words`` (and their variants) from the ``full`` one, while the
-    block runs. Each decoder holds its dictionary in memory: all of CMUdict costs about 27 MB a decoder."""
-    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False) as out, open(full, encoding="utf-8") as f:
-        for line in f:
-            if line.split(" ", 1)[0].split("(", 1)[0] in words:
-                out.write(line)
+def _written(suffix: str, lines: Iterable[str]) -> Iterator[Path]:
+    """A temporary file holding ``lines``, for pocketsphinx to read while the block runs; then removed."""
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False) as out:
+        out.writelines(lines)
     try:
         yield Path(out.name)
     finally:
         Path(out.name).unlink(missing_ok=True)
+
+
+def _pronunciations(full: str, words: set[str]) -> Iterator[str]:
+    """The lines of the dictionary ``full`` for ``words`` (and their variants). Each decoder holds its
+    dictionary in memory: all of CMUdict costs about 27 MB a decoder."""
+    with open(full, encoding="utf-8") as f:
+        yield from (line for line in f if line.split(" ", 1)[0].split("(", 1)[0] in words)
 
 
 def syllables(phrase: str, lookup: Callable[[str], str | None]) -> int:
@@ -286,10 +290,8 @@ def _spotter(config, phrases: Iterable[str], lookup: Callable[[str], str | None]
     if not chosen:
         return None
     spotter = Decoder(config)
-    with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
-        f.write("".join(f"{p} /{SPOT_THRESHOLD:g}/\n" for p in chosen))
-    error = spotter.add_kws("spot", f.name)  # pocketsphinx 5.1 returns its error rather than raising it
-    Path(f.name).unlink(missing_ok=True)
+    with _written(".kws", (f"{p} /{SPOT_THRESHOLD:g}/\n" for p in chosen)) as keyphrases:
+        error = spotter.add_kws("spot", str(keyphrases))  # pocketsphinx 5.1 returns its error, not raising it
     if isinstance(error, Exception):
         raise RecognizerError(f"pocketsphinx could not spot keyphrases ({error})")
     spotter.activate_search("spot")

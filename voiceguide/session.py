@@ -436,7 +436,7 @@ class Session:
         self._arm_nudges()
         self.paused_by = None
         self.publish(Resumed(self.clock.now()))
-        self.publish(StateEntered(self.clock.now(), self.state))
+        self._enter_step()
         self._say(RESUMING)
         if self.hold is None:
             self._say_all(self.current.step.say)
