@@ -34,6 +34,7 @@ class Block:
     t: float
     pcm: bytes  # int16 mono, little-endian
     guide: bool = False  # the guide's loudspeaker was playing during this block
+    talked_over: bool = False  # with this block, someone has been heard talking over the guide long enough
 
 
 class AudioSource(Protocol):

@@ -24,6 +24,7 @@ from voiceguide.errors import VoiceguideError
 RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
 FRAME = 160  # samples per frame at 16 kHz: 10 ms
 TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
+TALK_OVER = 6  # blocks in a row of someone talking over the guide's voice (0.6 s): the guide stops to listen
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -121,17 +122,20 @@ class DoubleTalk:
         self.margin = 10 ** (margin_db / 20)
         self.played: deque[float] = deque(maxlen=hold)
         self.ratios: deque[float] = deque(maxlen=history)
+        self.over = False  # the last block held someone talking while the guide's voice was up
 
     def talking(self, heard: np.ndarray, played: np.ndarray) -> bool:
         """Does this block hold more than the guide's echo? (True when the guide is silent: anyone may talk.)"""
         heard_rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2))) if len(heard) else 0.0
         self.played.append(float(np.sqrt(np.mean(played.astype(np.float64) ** 2))) if len(played) else 0.0)
         level = max(self.played)
+        self.over = False
         if level < QUIET:
             return True
         self.ratios.append(heard_rms / level)
         gain = float(np.percentile(self.ratios, 25))
-        return heard_rms > self.margin * gain * level + QUIET
+        self.over = heard_rms > self.margin * gain * level + QUIET
+        return self.over
 
 
 QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
@@ -255,7 +259,8 @@ class EchoDelay:
 class CancelledMicrophone:
     """A microphone with the guide's own voice taken out: 16 kHz blocks, echo-cancelled against what the
     loudspeaker played at the same moment. It also tells whether the guide has been talking lately and
-    whether, over it, the microphone heard more than the guide's echo (someone talking)."""
+    whether, over it, the microphone heard more than the guide's echo (someone talking): a block that ends
+    ``TALK_OVER`` blocks in a row of that is marked ``talked_over``, and the guide stops to listen."""
 
     sample_rate = RATE
 
@@ -265,6 +270,7 @@ class CancelledMicrophone:
         self.delay = EchoDelay()
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
+        self.over_in_a_row = 0
 
     def blocks(self) -> Iterator[Block]:
         canceller = EchoCanceller(RATE) if self.cancel else None
@@ -277,7 +283,8 @@ class CancelledMicrophone:
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
-            yield Block(block.t, heard.tobytes(), guide=any(self.playing))
+            self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over else 0
+            yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=self.over_in_a_row == TALK_OVER)
 
     def sure(self, recognizer_sure: bool) -> bool:
         """Is a result sure? Over the guide's voice, only if someone was heard talking over it too."""

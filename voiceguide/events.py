@@ -52,6 +52,15 @@ class Heard(Event):
 
 
 @dataclass(frozen=True)
+class TalkedOver(Event):
+    """Someone was heard talking over the guide's voice (more than its own echo, for 0.6 s): the guide stops to
+    listen. ``utterance`` is the number of the utterance being heard then, so its words can be linked to it."""
+
+    type: ClassVar[str] = "talked_over"
+    utterance: int = 0
+
+
+@dataclass(frozen=True)
 class InputEnded(Event):
     """The input is used up: the end of a script, a recording, or typed input."""
 
@@ -80,7 +89,7 @@ class InputFailed(Event):
     reason: str
 
 
-InputEvent = Heard | InputEnded | DeviceLost | DeviceBack | InputFailed
+InputEvent = Heard | TalkedOver | InputEnded | DeviceLost | DeviceBack | InputFailed
 
 
 # ------------------------------------------------------------ output: what the session did
@@ -171,8 +180,9 @@ class PainReported(Event):
 
 @dataclass(frozen=True)
 class Paused(Event):
-    """The session paused: ``by`` is "user" (they asked), "microphone" (it went away) or "unsure" (pain may have
-    been heard, not clearly: the exercise halts while the guide asks)."""
+    """The session paused: ``by`` is "user" (they asked), "microphone" (it went away), "unsure" (pain may have
+    been heard, not clearly: the exercise halts while the guide asks) or "talk" (someone talked over the guide:
+    it stops to listen, and asks)."""
 
     type: ClassVar[str] = "pause"
     by: str

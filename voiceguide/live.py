@@ -135,7 +135,9 @@ class MicrophoneInput:
                     self.events.put(DeviceBack(self.clock.now()))
                 heard_here = CancelledMicrophone(self.source, self.played, self.cancel_echo)
                 for heard in heard_events(heard_here, self.recognizer, self.utterances):
-                    self.events.put(dataclasses.replace(heard, sure=heard_here.sure(heard.sure)))
+                    if isinstance(heard, Heard):
+                        heard = dataclasses.replace(heard, sure=heard_here.sure(heard.sure))
+                    self.events.put(heard)
                 return
             except AudioError:
                 if self.closing:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from voiceguide.audio import AudioSource, Resampler
 from voiceguide.errors import VoiceguideError
-from voiceguide.events import Heard
+from voiceguide.events import Heard, TalkedOver
 
 log = logging.getLogger(__name__)
 
@@ -396,9 +396,10 @@ def check_model_dir(path: Path) -> None:
 
 
 def heard_events(source: AudioSource, recognizer: Recognizer,
-                 utterances: Iterator[int] | None = None) -> Iterator[Heard]:
+                 utterances: Iterator[int] | None = None) -> Iterator[Heard | TalkedOver]:
     """Run audio through a recogniser: each result stamped with the time of the block that produced it,
-    and numbered by utterance (from ``utterances``, so numbering can go on across a reconnected microphone)."""
+    and numbered by utterance (from ``utterances``, so numbering can go on across a reconnected microphone).
+    A block marked ``talked_over`` (someone talked over the guide) is passed on as :class:`TalkedOver`."""
     numbers = utterances or itertools.count(1)
     utterance = next(numbers)
     convert = Resampler(source.sample_rate, recognizer.sample_rate)
@@ -413,5 +414,7 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
 
     for block in source.blocks():
         t = block.t
+        if block.talked_over:
+            yield TalkedOver(t, utterance)
         yield from stamped(recognizer.accept(convert(block.pcm), block.guide))
     yield from stamped(recognizer.accept(convert(b"", last=True)) + recognizer.flush())

@@ -19,7 +19,7 @@ import numpy as np
 from voiceguide.audio import AudioSource, Block
 from voiceguide.clock import VirtualClock
 from voiceguide.echo import CancelledMicrophone
-from voiceguide.events import Heard, InputEnded, Subscriber
+from voiceguide.events import Heard, InputEnded, Subscriber, TalkedOver
 from voiceguide.recognizers import Recognizer
 from voiceguide.routines import Routine
 from voiceguide.session import Session
@@ -36,6 +36,8 @@ class Room:
     echo_db: float | None = None
     reverb: bool = False
     cancel_echo: bool = True
+    rt60: float = 0.5  # the reverberant room: seconds for its echoes to die away by 60 dB
+    seed: int = 7  # and the random reflections that make its impulse response (the user's are seed + 4)
 
 
 def impulse_response(rt60: float = 0.5, seed: int = 7) -> np.ndarray:
@@ -76,8 +78,8 @@ class RoomMicrophone:
         self.recording = recording.blocks() if recording is not None else None
         self.buffer = b""
         self.gain = 0.0 if room.echo_db is None else 10 ** (room.echo_db / 20)
-        self.reverb = Reverb(impulse_response()) if room.reverb else None
-        self.user_reverb = Reverb(impulse_response(seed=11)) if room.reverb else None
+        self.reverb = Reverb(impulse_response(room.rt60, room.seed)) if room.reverb else None
+        self.user_reverb = Reverb(impulse_response(room.rt60, room.seed + 4)) if room.reverb else None
         self.recording_over = recording is None
 
     def blocks(self) -> Iterator[Block]:
@@ -135,6 +137,8 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
             session.handle(event)
         clock.t = max(clock.t, t)
         session.tick()
+        if block.talked_over:
+            session.handle(TalkedOver(t, utterance))
         for result in recognizer.accept(block.pcm, block.guide):
             session.handle(Heard(t, result.text, result.partial, utterance, mic.sure(result.sure)))
             if not result.partial:

@@ -41,6 +41,7 @@ from voiceguide.events import (
     Started,
     StateEntered,
     Subscriber,
+    TalkedOver,
     Understood,
 )
 from voiceguide.intents import GUARDED_INTENTS, Intent, IntentParser, worst_advice
@@ -69,6 +70,7 @@ NO_ANSWER = ("I haven't heard an answer, so we'll leave it there. Take your time
 TAKE_YOUR_TIME = "Take your time. Say ready when you are."
 CONFIRM_PAIN = "Sorry, I didn't catch that clearly. Are you okay? Say fine to carry on, or tell me how you feel."
 CONFIRM_SECONDS = 10.0  # no answer to CONFIRM_PAIN in this long: stop and advise, to be safe
+TALKED_OVER = "Sorry, I was talking. Are you okay? Say fine to carry on, or tell me how you feel."
 ASK_AGAIN = "Is it okay to carry on? Say fine to go on, or tell me what you feel."
 VOICE_ACK = {"slower": "Slower.", "faster": "Faster.", "louder": "Louder.", "quieter": "Quieter."}
 VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as I go.",
@@ -82,8 +84,8 @@ NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise no
                  "professional check you first; once they have, you can start me again.")
 FIXED_LINES = (LISTEN_GREETING, LISTEN_AGAIN, LISTEN_STOPPED, NO_MORE_TODAY, OPENING, PAUSED_LINE, RESUMING,
                STOPPED_LINE, HOLD_CHECK_IN, TEN_SECONDS_LEFT, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
-               *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, CONFIRM_PAIN, ASK_AGAIN, *VOICE_ACK.values(),
-               *VOICE_LIMIT.values())
+               *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, CONFIRM_PAIN, TALKED_OVER, ASK_AGAIN,
+               *VOICE_ACK.values(), *VOICE_LIMIT.values())
 
 # Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
 # to do). A step that waits for "ready" says its prompt again, twice, then asks if all is well, then ends the
@@ -171,6 +173,16 @@ def mode_machine() -> Machine:
     return machine
 
 
+@dataclass
+class Question:
+    """The guide has halted the exercise to ask "Are you okay?": about ``utterance`` (its later utterances are
+    the answer), until ``until``; ``pain`` if pain was heard in it, not clearly."""
+
+    utterance: int
+    until: float
+    pain: Intent | None = None
+
+
 class Session:
     """One guided run of a routine; everything it does goes to ``publish`` as typed events."""
 
@@ -189,10 +201,8 @@ class Session:
         self.hold: Hold | None = None
         self.nudges: list[tuple[float, str]] = []  # (clock time, action): the silence follow-ups due in this step
         self.check_in_open = False
-        self.paused_by: str | None = None  # "user", "microphone" or "unsure" while paused
-        self.unsure_pain: Intent | None = None  # pain heard but not clearly, while the guide asks
-        self.unsure_utterance = 0
-        self.unsure_until = 0.0
+        self.paused_by: str | None = None  # "user", "microphone", "unsure" or "talk" while paused
+        self.question: Question | None = None  # the guide has halted to ask "Are you okay?"
         self.sets_done = 0
         self.heard_before = heard_before  # utterances acted on before this session: their results are not for it
         self.last_utterance = heard_before  # the newest utterance this session has heard (see Heard.utterance)
@@ -226,7 +236,7 @@ class Session:
         due = [d for d in (self.upcoming[0].t if self.upcoming else None,
                            self.hold.deadline() if self.hold else None,
                            self.nudges[0][0] if self.nudges and self.mode == EXERCISING else None,
-                           self.unsure_until if self.unsure_pain else None) if d is not None]
+                           self.question.until if self.question else None) if d is not None]
         return min(due, default=None)
 
     # ------------------------------------------------------------ driving
@@ -250,6 +260,8 @@ class Session:
         if isinstance(event, Heard):
             self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure,
                       typed=event.typed)
+        elif isinstance(event, TalkedOver):
+            self._talked_over(event.utterance)
         elif isinstance(event, DeviceLost):
             self._microphone_lost()
         elif isinstance(event, DeviceBack):
@@ -269,8 +281,8 @@ class Session:
         """Do whatever is due at the clock's current time: countdown lines, ends of holds, silence follow-ups."""
         self._publish_due()
         now = self.clock.now()
-        if self.unsure_pain is not None and now >= self.unsure_until:
-            self._stop_for_pain(self.unsure_pain)  # no answer: the safe reading
+        if self.question is not None and now >= self.question.until:
+            self._no_answer_to_question()
         while not self.ended and self.nudges and self.mode == EXERCISING and self.nudges[0][0] <= now:
             self._follow_up_silence(self.nudges.pop(0)[1])
         while not self.ended and self.hold is not None:
@@ -306,11 +318,13 @@ class Session:
             return intent
         self.publish(Understood(self.clock.now(), text, intent.intent))
         self._arm_nudges()  # they are talking: the silence follow-ups count from now
-        if self.unsure_pain is not None and (utterance == 0 or utterance > self.unsure_utterance):
-            self._answer_about_pain(intent)  # an answer is a later utterance, not the rest of the one asked about
-        elif self.unsure_pain is not None:
+        if self.question is not None and (utterance == 0 or utterance > self.question.utterance):
+            self._answer_question(intent)  # an answer is a later utterance, not the rest of the one asked about
+        elif self.question is not None:
             if intent.intent == "pain" and sure:
                 self._stop_for_pain(intent)
+            elif intent.intent == "pain":
+                self.question.pain = self.question.pain or intent  # now silence, too, means stop
         elif intent.intent == "pain" and not sure:
             self._ask_about_pain(intent, utterance)
         elif not self._act(intent):
@@ -384,7 +398,7 @@ class Session:
         said = speak_advice(self.speaker, level, self.clock.now())
         self.upcoming = []
         self.advice_level = level
-        self.unsure_pain = None
+        self.question = None
         state = self.current.state
         self.machine.trigger("pain")
         now = self.clock.now()
@@ -397,26 +411,58 @@ class Session:
 
     def _ask_about_pain(self, intent: Intent, utterance: int) -> None:
         """Pain heard, but not clearly: halt the exercise at once (the hold freezes, counting stops) and ask."""
-        self._cut_speech()
-        self.unsure_pain, self.unsure_utterance = intent, utterance
-        self.unsure_until = self.clock.now() + CONFIRM_SECONDS
-        if self.mode == EXERCISING:
-            self._pause(by="unsure")
-        self._say(CONFIRM_PAIN)
+        self._ask(Question(utterance, self.clock.now() + CONFIRM_SECONDS, intent), "unsure", CONFIRM_PAIN)
 
-    def _answer_about_pain(self, intent: Intent) -> None:
-        """Pain, a no, or silence confirms it; fine (or yes, or carry on) takes it back."""
-        asked, kind = self.unsure_pain, intent.intent
+    def _talked_over(self, utterance: int) -> None:
+        """Someone talked over the guide: it may be pain the recogniser cannot make out under the guide's voice.
+        Stop talking, halt the exercise, and ask."""
+        if self.ended or self.mode != EXERCISING or self.question is not None:
+            return
+        self._ask(Question(utterance, self.clock.now() + CONFIRM_SECONDS), "talk", TALKED_OVER)
+
+    def _ask(self, question: Question, why: str, line: str) -> None:
+        self._cut_speech()
+        self.question = question
+        if self.mode == EXERCISING:
+            self._pause(by=why)
+        self._say(line)
+
+    def _answer_question(self, intent: Intent) -> None:
+        """Pain or a no stops with the advice; fine (or yes, or carry on) goes on."""
+        asked, kind = self.question, intent.intent
         assert asked is not None
         if kind == "pain":
-            worse = worst_advice(asked.advice, intent.advice)
-            self._stop_for_pain(Intent(f"{asked.text} / {intent.text}", "pain", advice=worse))
+            if asked.pain is not None:
+                worse = worst_advice(asked.pain.advice, intent.advice)
+                intent = Intent(f"{asked.pain.text} / {intent.text}", "pain", advice=worse)
+            self._stop_for_pain(intent)
         elif {"no", "not", "nope"} & set(intent.text.lower().replace(",", " ").split()):
-            self._stop_for_pain(asked)
+            self._stop_for_pain(asked.pain or Intent(intent.text, "pain", advice="stop"))
         elif kind in ("ok", "ready", "resume"):
-            self.unsure_pain = None
-            if self.paused_by == "unsure":
+            self.question = None
+            if self.paused_by in ("unsure", "talk"):
                 self._resume()
+        elif kind == "stop":
+            self.question = None
+            self._act(intent)
+        elif kind == "pause":
+            self._stay_paused()
+
+    def _stay_paused(self) -> None:
+        self.question = None
+        if self.paused_by in ("unsure", "talk"):
+            self.paused_by = "user"
+            self._say(PAUSED_LINE)
+
+    def _no_answer_to_question(self) -> None:
+        """No answer: after pain heard unclearly, stop and advise (the safe reading); after talk the guide
+        could not make out, stay paused until they say resume."""
+        asked = self.question
+        assert asked is not None
+        if asked.pain is not None:
+            self._stop_for_pain(asked.pain)
+        else:
+            self._stay_paused()
 
     # ------------------------------------------------------------ pausing and the microphone
 
