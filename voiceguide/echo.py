@@ -24,6 +24,7 @@ from voiceguide.errors import VoiceguideError
 RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
 FRAME = 160  # samples per frame at 16 kHz: 10 ms
 TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
+TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is this much louder than its echo
 TALK_OVER = 6  # blocks in a row of someone talking over the guide's voice (0.6 s): the guide stops to listen
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
@@ -115,26 +116,32 @@ class DoubleTalk:
     the blocks where only the guide is heard: the quieter quarter of the microphone-to-played ratios, since
     the user talks over the guide only now and then. A block counts as talk when the microphone is more than
     ``margin_db`` louder than the guide's echo alone would make it. The played level is held over the last
-    ``hold`` blocks, so the room's reverberation after a line is not taken for talk.
+    ``hold`` blocks, so the room's reverberation after a line is not taken for talk. While the guide is
+    silent, a block counts as talk when it is louder than silence and twice the room's quiet level (the
+    quieter fifth of the silent blocks): a quiet block after a line is not taken for someone talking.
     """
 
-    def __init__(self, margin_db: float = 10.0, hold: int = 6, history: int = 200):
+    def __init__(self, margin_db: float = TALK_MARGIN_DB, hold: int = 6, history: int = 200):
         self.margin = 10 ** (margin_db / 20)
         self.played: deque[float] = deque(maxlen=hold)
         self.ratios: deque[float] = deque(maxlen=history)
+        self.silent: deque[float] = deque(maxlen=history)  # levels heard while the guide was silent
         self.over = False  # the last block held someone talking while the guide's voice was up
+        self.heard_rms = self.echo_rms = 0.0  # the last block's level, and what the guide's echo alone would give
 
     def talking(self, heard: np.ndarray, played: np.ndarray) -> bool:
-        """Does this block hold more than the guide's echo? (True when the guide is silent: anyone may talk.)"""
-        heard_rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2))) if len(heard) else 0.0
+        """Does this block hold someone talking: more than the guide's echo, or, while it is silent, more than
+        the room's quiet?"""
+        self.heard_rms = heard_rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2))) if len(heard) else 0.0
         self.played.append(float(np.sqrt(np.mean(played.astype(np.float64) ** 2))) if len(played) else 0.0)
         level = max(self.played)
-        self.over = False
+        self.over, self.echo_rms = False, 0.0
         if level < QUIET:
-            return True
+            self.silent.append(heard_rms)
+            return heard_rms > max(QUIET, 2 * float(np.percentile(self.silent, 20)))
         self.ratios.append(heard_rms / level)
-        gain = float(np.percentile(self.ratios, 25))
-        self.over = heard_rms > self.margin * gain * level + QUIET
+        self.echo_rms = float(np.percentile(self.ratios, 25)) * level
+        self.over = heard_rms > self.margin * self.echo_rms + QUIET
         return self.over
 
 
@@ -208,17 +215,25 @@ class EchoDelay:
     on top, hundreds of milliseconds under PulseAudio. The echo canceller only models 250 ms, so the
     reference must be lined up first. Every half second while the guide talks, the last two seconds heard are
     cross-correlated (phase transform, as in GCC-PHAT) with what was played, over lags from ``-early`` to
-    ``late`` seconds; a clear peak, found twice within 10 ms, becomes the delay.
+    ``late`` seconds; a clear peak, found twice within 10 ms, is the delay found (``found``).
+
+    The reference is then shifted by a little less than that (``lead`` seconds less), and the shift is left
+    alone while the delay found stays within ``slack`` of it: the canceller's own filter covers a delay that
+    small, and every shift makes it learn the echo path again. (In a reverberant room the strongest peak can
+    flip between the direct sound and an early reflection a few milliseconds later; shifting the reference
+    each time left the echo uncancelled for half a second.)
     """
 
     def __init__(self, rate: int = RATE, window: float = 2.0, early: float = 0.2, late: float = 1.5,
-                 every: float = 0.5, clarity: float = 8.0):
+                 every: float = 0.5, clarity: float = 8.0, lead: float = 0.02, slack: float = 0.08):
         self.rate, self.early, self.late, self.clarity = rate, early, late, clarity
+        self.lead, self.slack = lead, slack
+        self.found: float | None = None
         self.heard: deque[np.ndarray] = deque()
         self.size = round(window * rate)
         self.every = round(every * rate)
         self.since_estimate = 0
-        self.seconds = 0.0
+        self.seconds = 0.0  # the shift applied to the reference
         self.candidate: float | None = None
 
     def listen(self, heard: np.ndarray, start: float, played: Played) -> float:
@@ -252,7 +267,9 @@ class EchoDelay:
             return
         delay = (late - best) / self.rate
         if self.candidate is not None and abs(delay - self.candidate) <= 0.01:
-            self.seconds = delay
+            self.found = delay
+            if not self.seconds <= delay <= self.seconds + self.slack:
+                self.seconds = max(0.0, delay - self.lead)
         self.candidate = delay
 
 
@@ -287,7 +304,8 @@ class CancelledMicrophone:
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=self.over_in_a_row == TALK_OVER)
 
     def sure(self, recognizer_sure: bool) -> bool:
-        """Is a result sure? Over the guide's voice, only if someone was heard talking over it too."""
+        """Is a result sure? Within 1.5 s of the guide's voice, only if someone was heard talking too (over
+        it, or after it)."""
         return recognizer_sure and (not any(self.playing) or sum(self.talk) >= TALK_NEEDED)
 
     def close(self) -> None:

@@ -234,9 +234,10 @@ class SphinxRecognizer:
 
     def reset(self) -> None:
         self.flush()
-        self.decoder.set_cmn(self.initial_cmn)  # the cepstral mean adapts to the voice and room as it listens
-        if self.spotter is not None:
-            self.spotter.set_cmn(self.initial_cmn)  # the spotter's too (it starts from the same one)
+        for decoder in (self.decoder, self.spotter):
+            if decoder is not None:
+                decoder.reinit_feat()  # the feature computation keeps state across utterances
+                decoder.set_cmn(self.initial_cmn)  # the cepstral mean adapts to the voice and room as it listens
 
     def flush(self) -> list[Result]:
         was_in_speech = self.endpointer.in_speech
