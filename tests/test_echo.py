@@ -32,11 +32,14 @@ class LateMicrophone:
     gain: float = 0.5
     jitter: float = 0.04
     sample_rate: int = RATE
+    talk: np.ndarray | None = None  # someone else, heard too (as long as ``played``)
 
     def blocks(self):
         rng = np.random.default_rng(3)
         lag = round(self.late * RATE)
         heard = np.concatenate([np.zeros(lag), self.played * self.gain])[: len(self.played)]
+        if self.talk is not None:
+            heard = heard + self.talk
         for start in range(0, len(heard) - BLOCK + 1, BLOCK):
             t_end = 10.0 + (start + BLOCK) / RATE + rng.uniform(0, self.jitter)
             yield Block(t_end, heard[start:start + BLOCK].astype(np.int16).tobytes())
@@ -98,3 +101,27 @@ def test_a_microphone_that_hears_the_guide_late_still_has_its_echo_cancelled():
         return 10 * np.log10(np.mean(x[-4 * RATE:] ** 2) + 1e-9)
 
     assert level(heard) - level(out) > 20  # dB of echo taken out over the last 4 s
+
+
+@pytest.mark.parametrize("seconds, marked", [(0.0, 0), (0.4, 0), (1.0, 1), (3.0, 1)])
+def test_talk_over_the_guide_is_marked_once_it_has_lasted(seconds, marked):
+    """0.6 s of someone talking over the guide's voice marks one block: the guide stops to listen. Its own
+    echo, or a short sound, marks none."""
+    played = speechlike(10.0)
+    talk = np.zeros(len(played))
+    start = 5 * RATE
+    talk[start:start + round(seconds * RATE)] = np.random.default_rng(4).standard_normal(round(seconds * RATE)) * 3000
+    mic = CancelledMicrophone(LateMicrophone(played, late=0.0, talk=talk), _log(played))
+    marks = [b.t - 10.0 for b in mic.blocks() if b.talked_over]
+    assert len(marks) == marked
+    assert all(5.0 + 0.6 <= t <= 5.0 + 0.8 for t in marks)
+
+
+def test_a_quiet_block_after_the_guide_is_not_talk():
+    from voiceguide.echo import DoubleTalk
+
+    double_talk = DoubleTalk()
+    silent = np.zeros(BLOCK, dtype=np.int16)
+    voice = (np.random.default_rng(5).standard_normal(BLOCK) * 2000).astype(np.int16)
+    assert not any(double_talk.talking(silent, silent) for _ in range(20))
+    assert double_talk.talking(voice, silent)

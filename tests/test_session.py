@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import LIBRARY, FakeSpeaker, drive, json_collector, run_through
 from voiceguide.advice import ADVICE
 from voiceguide.clock import VirtualClock
-from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed
+from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed, Paused, TalkedOver
 from voiceguide.session import (
     ARE_YOU_OK,
     CONFIRM_PAIN,
@@ -22,7 +22,9 @@ from voiceguide.session import (
     MIC_LOST,
     NO_ANSWER,
     PAUSED,
+    PAUSED_LINE,
     STOP_AND_ADVISE,
+    TALKED_OVER,
     Session,
     run_session,
 )
@@ -338,6 +340,69 @@ def test_unsure_pain_halts_and_asks_and_the_answer_decides():
     d.session.hear("ow", utterance=9, sure=False)
     d.run_timers(until=d.clock.t + 10)  # no answer: the safe reading
     assert d.session.state == STOP_AND_ADVISE
+
+
+def _talked_over_mid_hold() -> tuple:
+    speaker = FakeSpeaker()
+    d = drive(LIBRARY["spinal-twist"], speaker=speaker)
+    d.say("ready", at=1)
+    d.run_timers(until=d.clock.t + 4)
+    assert d.session.state == "hold"
+    d.session.handle(TalkedOver(d.clock.t, utterance=7))
+    return d, speaker
+
+
+def test_talk_over_the_guide_halts_the_exercise_and_asks():
+    """Someone talked over the guide, and the recogniser could not make out what: it may be pain."""
+    d, speaker = _talked_over_mid_hold()
+    assert speaker.interrupts and d.lines()[-1] == TALKED_OVER  # it stops talking, and asks
+    assert d.session.state == PAUSED and [e.by for e in d.events if isinstance(e, Paused)] == ["talk"]
+    left = d.session.hold.left(d.clock.t)
+    d.run_timers(until=d.clock.t + 5)
+    assert d.session.hold.left(d.clock.t) == left  # the hold is frozen while it asks
+    d.session.hear("fine", utterance=8)
+    assert d.session.state == "hold" and not d.session.ended
+
+
+@pytest.mark.parametrize("answer, sure", [("it hurts", True), ("ow", False), ("no", True)])
+def test_pain_or_a_no_after_talk_over_the_guide_stops_with_advice(answer, sure):
+    d, _ = _talked_over_mid_hold()
+    d.session.hear(answer, utterance=8, sure=sure)
+    assert d.session.state == STOP_AND_ADVISE
+
+
+def test_pain_made_out_in_the_talk_itself_makes_silence_stop_with_advice():
+    d, _ = _talked_over_mid_hold()
+    d.session.hear("ow", utterance=7, sure=False)  # the same utterance, made out unclearly
+    assert d.session.state == PAUSED
+    d.run_timers(until=d.clock.t + 10)
+    assert d.session.state == STOP_AND_ADVISE
+
+
+def test_silence_after_talk_over_the_guide_stays_paused_until_resume():
+    d, _ = _talked_over_mid_hold()
+    d.run_timers(until=d.clock.t + 10)
+    assert d.session.state == PAUSED and d.lines()[-1] == PAUSED_LINE and not d.session.ended
+    d.run_timers(until=d.clock.t + 600)
+    assert d.session.state == PAUSED and not d.session.ended  # a pause is never chased
+    d.session.hear("resume", utterance=9)
+    assert d.session.state == "hold"
+
+
+def test_stop_after_talk_over_the_guide_ends_the_session():
+    d, _ = _talked_over_mid_hold()
+    d.session.hear("stop", utterance=8)
+    assert d.session.end_reason == "stopped"
+
+
+def test_talk_over_the_guide_while_paused_or_asking_changes_nothing():
+    d, _ = _talked_over_mid_hold()
+    lines = d.lines()
+    d.session.handle(TalkedOver(d.clock.t, utterance=8))
+    assert d.lines() == lines
+    d.session.hear("pause", utterance=9)
+    d.session.handle(TalkedOver(d.clock.t, utterance=10))
+    assert d.session.state == PAUSED and [e.by for e in d.events if isinstance(e, Paused)] == ["talk"]
 
 
 def test_sure_pain_stops_at_once_even_while_asking():

@@ -75,9 +75,11 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
                      *[""] * (len(report.engines) - 1), "0"))
-        rows.append(("barge-in pain caught (stopped or asked)", _pct(room.barge), *[""] * (len(report.engines) - 1),
+        rows.append(("barge-in pain caught (halted at once)", _pct(room.barge), *[""] * (len(report.engines) - 1),
                      ">= 95 %"))
         rows.append(("  of which stopped at once", _pct(room.barge_stopped), *[""] * (len(report.engines) - 1), ""))
+        rows.append(("  of which halted for talk over the guide", _pct(room.barge_talk),
+                     *[""] * (len(report.engines) - 1), ""))
         rows.append(("  caught, unseen by the tuning", _pct(room.barge_unseen), *[""] * (len(report.engines) - 1),
                      ""))
         for condition, share in room.barge_by_condition.items():

@@ -3,10 +3,13 @@
 - **Self-hearing**: every routine, run to the end by a patient user who only says "ready" and "fine", with
   the guide's own voice reaching the microphone at 0 and -10 dB, with and without reverberation. Anything the
   echo sets off (a stop, a pause, pain, or a halt to ask about pain) is a self-trigger.
-- **Barge-in**: pain phrases in several voices, said 4 s into a routine, over the guide's opening lines.
+- **Barge-in**: pain phrases in several voices, said 4 s into a routine, over the guide's opening lines. Caught
+  when the exercise halts at once: stopped for pain, halted to ask about pain heard unclearly, or halted to
+  ask because someone was heard talking over the guide.
 
-The double-talk thresholds (echo.py) were tuned on shotgun and spinal-twist with flite rms saying "it hurts";
-every other routine (in self-hearing), voice and phrase (in barge-in) is unseen by that tuning.
+The double-talk margin (echo.py) was tuned on shotgun and spinal-twist with flite rms saying "it hurts"; how
+long talk over the guide must last before it halts, by scripts/tune-talk-over.py, on other rooms, echo levels,
+voices, phrases and a routine's opening lines the bench does not use.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ BARGE_AT = 4.0  # seconds into the session: the guide is still saying its openin
 BARGE_ROUTINES = ("shotgun",)  # its opening lines run to 15 s: pain at 4 s is said over them
 BARGE_VOICES = ("flite:slt", "flite:rms", "flite:awb", "flite:kal16", "espeak:en-us")
 BARGE_PHRASES = ("it hurts", "my back hurts", "my leg is numb", "ouch that hurts")
+HALTS = ("unsure", "talk")  # pauses that halt the exercise to ask "Are you okay?"
 TUNED_ON = {("shotgun", "flite:rms", "it hurts"), ("spinal-twist", "flite:rms", "it hurts")}
 
 
@@ -44,7 +48,7 @@ class RoomRun:
     phrase: str = ""
     triggers: list[str] | None = None  # self: what the echo set off
     ended: str = ""
-    caught: str = ""  # barge: "stopped", "asked" or ""
+    caught: str = ""  # barge: "stopped", "asked" (pain heard unclearly), "talk" (talked over the guide) or ""
     delay: float | None = None  # barge: seconds from the end of the pain words to the halt
     tuning: bool = False
 
@@ -84,11 +88,11 @@ def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
         recognizer.reset()
         run_in_room(hearing._library[rid], Room(echo_db, reverb), recognizer, publish=out.append,
                     recording=WavSource(wav, sample_rate=16000), until=end + 3.0)
-    halt = next((e for e in out if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by == "unsure")), None)
+    halt = next((e for e in out if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by in HALTS)), None)
     run = RoomRun("barge", rid, echo_db, reverb, voice=voice, phrase=phrase,
                   tuning=(rid, voice, phrase) in TUNED_ON)
     if halt is not None and halt.t >= BARGE_AT:
-        run.caught = "stopped" if isinstance(halt, PainReported) else "asked"
+        run.caught = "stopped" if isinstance(halt, PainReported) else {"unsure": "asked", "talk": "talk"}[halt.by]
         run.delay = round(halt.t - end, 3)
     return run
 
@@ -96,7 +100,7 @@ def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
 def _trigger(event: OutputEvent) -> str:
     if isinstance(event, PainReported):
         return f"pain: {event.words}"
-    if isinstance(event, Paused) and event.by in ("user", "unsure"):
+    if isinstance(event, Paused) and event.by in ("user", *HALTS):
         return f"pause ({event.by})"
     if isinstance(event, Ended) and event.reason == "stopped":
         return "stop"
@@ -112,6 +116,7 @@ class RoomFigures:
     self_examples: list[str]
     barge: Share  # caught (stopped or asked), of all barge-in runs
     barge_stopped: Share
+    barge_talk: Share  # caught only because someone was heard talking over the guide
     barge_unseen: Share  # caught, of the runs unseen by the tuning
     barge_by_condition: dict[str, Share]
 
@@ -119,6 +124,7 @@ class RoomFigures:
         return {"self-triggered runs": self.self_runs.to_json(), "self-triggers": self.self_triggers,
                 "self-trigger examples": self.self_examples, "barge-in caught": self.barge.to_json(),
                 "barge-in stopped at once": self.barge_stopped.to_json(),
+                "barge-in halted for talk over the guide": self.barge_talk.to_json(),
                 "barge-in caught, unseen by tuning": self.barge_unseen.to_json(),
                 "barge-in by condition": {k: v.to_json() for k, v in self.barge_by_condition.items()}}
 
@@ -133,6 +139,7 @@ def room_figures(runs: list[RoomRun]) -> RoomFigures:
         self_examples=[f"{r.routine} {_condition(r)}: {t}" for r in selves for t in (r.triggers or [])][:12],
         barge=Share(len(barges), sum(bool(r.caught) for r in barges)),
         barge_stopped=Share(len(barges), sum(r.caught == "stopped" for r in barges)),
+        barge_talk=Share(len(barges), sum(r.caught == "talk" for r in barges)),
         barge_unseen=Share(sum(not r.tuning for r in barges), sum(bool(r.caught) and not r.tuning for r in barges)),
         barge_by_condition={c: Share(sum(_condition(r) == c for r in barges),
                                      sum(bool(r.caught) and _condition(r) == c for r in barges)) for c in conditions},
