@@ -13,7 +13,7 @@ said over another routine's opening lines (figure-four, 5 s in; the bench uses s
   up to it.
 
 With halting switched off (so each run goes on as if nobody interrupted), it prints, for each margin above
-the echo (``TALK_MARGIN_DB``) and each number of blocks in a row (``TALK_OVER``), the self-runs that would
+the echo (``TALK_OVER_MARGIN_DB``) and each number of blocks in a row (``TALK_OVER``), the self-runs that would
 halt and the phrases that would be caught. About 3 minutes on 2 cores.
 
     python scripts/tune-talk-over.py
@@ -108,10 +108,11 @@ def main() -> None:
         cells = [f"{sum(n[m] >= threshold for _, n in selves):7d} / {sum(n[m] >= threshold for _, n in barges):3d}"
                  for m in MARGINS]
         print(f"{threshold:6d} " + "".join(f"{c:>18}" for c in cells))
-    print(f"\nphrases missed at the margin and threshold in use ({echo.TALK_MARGIN_DB:g} dB, {echo.TALK_OVER}):")
+    margin, threshold = echo.TALK_OVER_MARGIN_DB, echo.TALK_OVER
+    print(f"\nphrases missed at the margin and threshold in use ({margin:g} dB, {threshold} blocks):")
     for label, n in barges:
-        if n[echo.TALK_MARGIN_DB] < echo.TALK_OVER:
-            print(f"  {n[echo.TALK_MARGIN_DB]:3d}  {label}")
+        if n[margin] < threshold:
+            print(f"  {n[margin]:3d}  {label}")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ class Heard(Event):
 
 @dataclass(frozen=True)
 class TalkedOver(Event):
-    """Someone was heard talking over the guide's voice (more than its own echo, for 0.6 s): the guide stops to
+    """Someone was heard talking over the guide's voice (well above its own echo, for 0.4 s): the guide stops to
     listen. ``utterance`` is the number of the utterance being heard then, so its words can be linked to it."""
 
     type: ClassVar[str] = "talked_over"
