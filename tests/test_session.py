@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import LIBRARY, FakeSpeaker, drive, json_collector, run_through
 from voiceguide.advice import ADVICE
 from voiceguide.clock import VirtualClock
-from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed, Paused, TalkedOver
+from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed, Paused, Said, TalkedOver
 from voiceguide.session import (
     ARE_YOU_OK,
     CONFIRM_PAIN,
@@ -18,6 +18,7 @@ from voiceguide.session import (
     DONE,
     EXERCISING,
     HELP_LINE,
+    LISTEN_FIRST,
     MIC_BACK,
     MIC_LOST,
     NO_ANSWER,
@@ -355,10 +356,15 @@ def _talked_over_mid_hold() -> tuple:
 def test_talk_over_the_guide_halts_the_exercise_and_asks():
     """Someone talked over the guide, and the recogniser could not make out what: it may be pain."""
     d, speaker = _talked_over_mid_hold()
-    assert speaker.interrupts and d.lines()[-1] == TALKED_OVER  # it stops talking, and asks
-    assert d.session.state == PAUSED and [e.by for e in d.events if isinstance(e, Paused)] == ["talk"]
+    halted, said = d.clock.t, d.lines()
+    assert speaker.interrupts and d.session.state == PAUSED  # it stops talking, and the exercise halts
+    assert [e.by for e in d.events if isinstance(e, Paused)] == ["talk"]
     left = d.session.hold.left(d.clock.t)
-    d.run_timers(until=d.clock.t + 5)
+    d.run_timers(until=halted + LISTEN_FIRST - 0.01)
+    assert d.lines() == said  # it listens to the rest of what they say
+    d.run_timers(until=halted + 5)
+    assert d.lines() == [*said, TALKED_OVER]  # then asks
+    assert [e.t for e in d.events if isinstance(e, Said)][-1] == halted + LISTEN_FIRST
     assert d.session.hold.left(d.clock.t) == left  # the hold is frozen while it asks
     d.session.hear("fine", utterance=8)
     assert d.session.state == "hold" and not d.session.ended
@@ -375,13 +381,15 @@ def test_pain_made_out_in_the_talk_itself_makes_silence_stop_with_advice():
     d, _ = _talked_over_mid_hold()
     d.session.hear("ow", utterance=7, sure=False)  # the same utterance, made out unclearly
     assert d.session.state == PAUSED
-    d.run_timers(until=d.clock.t + 10)
+    d.run_timers(until=d.clock.t + LISTEN_FIRST + 10)
     assert d.session.state == STOP_AND_ADVISE
 
 
 def test_silence_after_talk_over_the_guide_stays_paused_until_resume():
     d, _ = _talked_over_mid_hold()
-    d.run_timers(until=d.clock.t + 10)
+    d.run_timers(until=d.clock.t + LISTEN_FIRST + 9.9)
+    assert d.lines()[-1] == TALKED_OVER
+    d.run_timers(until=d.clock.t + 0.1)
     assert d.session.state == PAUSED and d.lines()[-1] == PAUSED_LINE and not d.session.ended
     d.run_timers(until=d.clock.t + 600)
     assert d.session.state == PAUSED and not d.session.ended  # a pause is never chased

@@ -71,6 +71,7 @@ TAKE_YOUR_TIME = "Take your time. Say ready when you are."
 CONFIRM_PAIN = "Sorry, I didn't catch that clearly. Are you okay? Say fine to carry on, or tell me how you feel."
 CONFIRM_SECONDS = 10.0  # no answer to CONFIRM_PAIN in this long: stop and advise, to be safe
 TALKED_OVER = "Sorry, I was talking. Are you okay? Say fine to carry on, or tell me how you feel."
+LISTEN_FIRST = 1.5  # talked over, the guide listens this long before asking, so its question is not said over them
 ASK_AGAIN = "Is it okay to carry on? Say fine to go on, or tell me what you feel."
 VOICE_ACK = {"slower": "Slower.", "faster": "Faster.", "louder": "Louder.", "quieter": "Quieter."}
 VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as I go.",
@@ -175,12 +176,22 @@ def mode_machine() -> Machine:
 
 @dataclass
 class Question:
-    """The guide has halted the exercise to ask "Are you okay?": about ``utterance`` (its later utterances are
-    the answer), until ``until``; ``pain`` if pain was heard in it, not clearly."""
+    """The guide has halted the exercise to ask "Are you okay?" about ``utterance`` (its later utterances are the
+    answer): ``line`` is said at ``ask_at`` (None once said), and the answer awaited for CONFIRM_SECONDS after;
+    ``pain`` if pain was heard in that utterance, not clearly."""
 
     utterance: int
-    until: float
+    line: str | None
+    ask_at: float
     pain: Intent | None = None
+
+    @property
+    def until(self) -> float:
+        return self.ask_at + CONFIRM_SECONDS
+
+    def due(self) -> float:
+        """When the session next has something to do about the question."""
+        return self.ask_at if self.line else self.until
 
 
 class Session:
@@ -236,7 +247,7 @@ class Session:
         due = [d for d in (self.upcoming[0].t if self.upcoming else None,
                            self.hold.deadline() if self.hold else None,
                            self.nudges[0][0] if self.nudges and self.mode == EXERCISING else None,
-                           self.question.until if self.question else None) if d is not None]
+                           self.question.due() if self.question else None) if d is not None]
         return min(due, default=None)
 
     # ------------------------------------------------------------ driving
@@ -281,6 +292,9 @@ class Session:
         """Do whatever is due at the clock's current time: countdown lines, ends of holds, silence follow-ups."""
         self._publish_due()
         now = self.clock.now()
+        if self.question is not None and self.question.line and now >= self.question.ask_at:
+            self._say(self.question.line)
+            self.question.line = None
         if self.question is not None and now >= self.question.until:
             self._no_answer_to_question()
         while not self.ended and self.nudges and self.mode == EXERCISING and self.nudges[0][0] <= now:
@@ -411,21 +425,21 @@ class Session:
 
     def _ask_about_pain(self, intent: Intent, utterance: int) -> None:
         """Pain heard, but not clearly: halt the exercise at once (the hold freezes, counting stops) and ask."""
-        self._ask(Question(utterance, self.clock.now() + CONFIRM_SECONDS, intent), "unsure", CONFIRM_PAIN)
+        self._ask(Question(utterance, CONFIRM_PAIN, self.clock.now(), pain=intent), "unsure")
 
     def _talked_over(self, utterance: int) -> None:
         """Someone talked over the guide: it may be pain the recogniser cannot make out under the guide's voice.
-        Stop talking, halt the exercise, and ask."""
+        Stop talking and halt the exercise; listen to the rest of what they say, then ask."""
         if self.ended or self.mode != EXERCISING or self.question is not None:
             return
-        self._ask(Question(utterance, self.clock.now() + CONFIRM_SECONDS), "talk", TALKED_OVER)
+        self._ask(Question(utterance, TALKED_OVER, self.clock.now() + LISTEN_FIRST), "talk")
 
-    def _ask(self, question: Question, why: str, line: str) -> None:
+    def _ask(self, question: Question, why: str) -> None:
         self._cut_speech()
         self.question = question
         if self.mode == EXERCISING:
             self._pause(by=why)
-        self._say(line)
+        self.tick()
 
     def _answer_question(self, intent: Intent) -> None:
         """Pain or a no stops with the advice; fine (or yes, or carry on) goes on."""

@@ -48,7 +48,7 @@ class RoomRun:
     phrase: str = ""
     triggers: list[str] | None = None  # self: what the echo set off
     ended: str = ""
-    caught: str = ""  # barge: "stopped", "asked" (pain heard unclearly), "talk" (talked over the guide) or ""
+    caught: str = ""  # barge: "stopped" (advice within 2 s), "asked" (pain heard unclearly), "talk" or ""
     delay: float | None = None  # barge: seconds from the end of the pain words to the halt
     tuning: bool = False
 
@@ -92,7 +92,9 @@ def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
     run = RoomRun("barge", rid, echo_db, reverb, voice=voice, phrase=phrase,
                   tuning=(rid, voice, phrase) in TUNED_ON)
     if halt is not None and halt.t >= BARGE_AT:
-        run.caught = "stopped" if isinstance(halt, PainReported) else {"unsure": "asked", "talk": "talk"}[halt.by]
+        # stopped at once: pain advice within 2 s of the halt, with no answer asked for (as for clips)
+        stopped = any(isinstance(e, PainReported) and e.t <= halt.t + 2.0 for e in out)
+        run.caught = "stopped" if stopped else {"unsure": "asked", "talk": "talk"}[halt.by]
         run.delay = round(halt.t - end, 3)
     return run
 
@@ -116,7 +118,7 @@ class RoomFigures:
     self_examples: list[str]
     barge: Share  # caught (stopped or asked), of all barge-in runs
     barge_stopped: Share
-    barge_talk: Share  # caught only because someone was heard talking over the guide
+    barge_talk: Share  # halted because someone was heard talking over the guide, and not stopped at once
     barge_unseen: Share  # caught, of the runs unseen by the tuning
     barge_by_condition: dict[str, Share]
 
