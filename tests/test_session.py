@@ -397,6 +397,16 @@ def test_silence_after_talk_over_the_guide_stays_paused_until_resume():
     assert d.session.state == "hold"
 
 
+def test_ready_after_talk_over_the_guide_at_a_step_waiting_for_it_goes_on():
+    """Someone who says "ready" while the guide is still giving the set-up is ready: asked, "ready" moves on."""
+    d = drive(LIBRARY["glute-bridge"], speaker=FakeSpeaker())
+    d.session.handle(TalkedOver(2.0, utterance=3))
+    d.run_timers(until=2.0 + LISTEN_FIRST)
+    assert d.session.state == PAUSED and d.lines()[-1] == TALKED_OVER
+    d.session.hear("ready", utterance=4)
+    assert d.session.state == "lift" and d.lines()[-1] == "Squeeze your glutes and lift your hips."
+
+
 def test_stop_after_talk_over_the_guide_ends_the_session():
     d, _ = _talked_over_mid_hold()
     d.session.hear("stop", utterance=8)
@@ -411,6 +421,17 @@ def test_talk_over_the_guide_while_paused_or_asking_changes_nothing():
     d.session.hear("pause", utterance=9)
     d.session.handle(TalkedOver(d.clock.t, utterance=10))
     assert d.session.state == PAUSED and [e.by for e in d.events if isinstance(e, Paused)] == ["talk"]
+
+
+def test_words_of_an_utterance_begun_over_the_guide_count_as_over_it_even_once_it_is_quiet():
+    """The guide's echo heard as pain, its result coming after the guide went quiet, must not stop or halt it."""
+    d = drive(LIBRARY["spinal-twist"], speaker=FakeSpeaker())
+    d.say("ready", at=1)
+    d.session.hear("pulled a muscle", utterance=5, sure=False, over_guide=True)
+    d.session.hear("pulled a muscle", partial=True, utterance=6, sure=False, over_guide=True)
+    assert d.session.state == "hold"
+    d.session.hear("it hurts", partial=True, utterance=7, sure=True, over_guide=True)  # spotted: sure
+    assert d.session.state == STOP_AND_ADVISE
 
 
 def test_sure_pain_stops_at_once_even_while_asking():

@@ -29,6 +29,7 @@ TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is thi
 # scripts/tune-talk-over.py on data the bench does not use: no halt in 36 runs with nobody talking (the longest
 # such run was 2 blocks), 53 of 72 pain phrases said over the guide caught.
 TALK_OVER_MARGIN_DB, TALK_OVER = 12.0, 4
+LEARNT = 20  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -282,7 +283,8 @@ class CancelledMicrophone:
     """A microphone with the guide's own voice taken out: 16 kHz blocks, echo-cancelled against what the
     loudspeaker played at the same moment. It also tells whether the guide has been talking lately and
     whether, over it, the microphone heard more than the guide's echo (someone talking): a block that ends
-    ``TALK_OVER`` blocks in a row of that is marked ``talked_over``, and the guide stops to listen."""
+    ``TALK_OVER`` blocks in a row of that is marked ``talked_over``, and the guide stops to listen (once it has
+    learnt how its own voice comes back: ``LEARNT``)."""
 
     sample_rate = RATE
 
@@ -305,8 +307,13 @@ class CancelledMicrophone:
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
-            self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over else 0
+            self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over and self._learnt(canceller) else 0
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=self.over_in_a_row == TALK_OVER)
+
+    def _learnt(self, canceller: EchoCanceller | None) -> bool:
+        """Has it heard enough of the guide's voice to tell talk from its echo? (Until then, live, the echo is
+        not yet lined up or cancelled, and would be taken for talk.)"""
+        return len(self.double_talk.ratios) >= LEARNT and (canceller is None or self.delay.found is not None)
 
     def sure(self, recognizer_sure: bool) -> bool:
         """Is a result sure? Within 1.5 s of the guide's voice, only if someone was heard talking too (over

@@ -49,6 +49,7 @@ class Heard(Event):
     utterance: int = 0
     sure: bool = True  # typed words are; a recogniser says whether its words stood out clearly
     typed: bool = False  # from the keyboard or a script: it cannot be the guide's own voice
+    over_guide: bool = False  # the utterance began while the guide's loudspeaker played
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,13 @@ class RecognizerError(VoiceguideError):
 @dataclass(frozen=True)
 class Result:
     """Text heard. ``sure``: the words stand out clearly from anything else the sound could be (a keyphrase
-    spotted against a free phone loop); a phrase forced out of a closed grammar is not sure."""
+    spotted against a free phone loop); a phrase forced out of a closed grammar is not sure. ``over_guide``: the
+    utterance began while the guide's loudspeaker played, so the guide's voice may be in all of it."""
 
     text: str
     partial: bool
     sure: bool = False
+    over_guide: bool = False
 
 
 class Recognizer(Protocol):
@@ -146,7 +148,7 @@ class SphinxRecognizer:
             self.decoder.add_jsgf_string("room", f"#JSGF V1.0;\ngrammar room;\npublic <utt> = {phrases_only} | "
                                                  f"<guide>+;\n<guide> = {clauses};\n")
         self.decoder.activate_search("user")
-        self.guide_playing = False
+        self.guide_playing = self.over_guide = False
         self.initial_cmn = self.decoder.get_cmn()
         self.endpointer = _endpointer()
         self.frame_bytes = self.endpointer.frame_bytes
@@ -177,6 +179,7 @@ class SphinxRecognizer:
             if self.spotter is not None:
                 self.spotter.start_utt()
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
+            self.over_guide = self.guide_playing
         self._decode(speech)
         if not self.endpointer.in_speech:
             return self._end_utterance()
@@ -192,7 +195,7 @@ class SphinxRecognizer:
         needed = STABLE_SECONDS if " " not in text else STABLE_PHRASE_SECONDS
         if text and text != self.last_partial and self.stable_frames * self.frame_seconds >= needed:
             self.last_partial = text
-            return [Result(text, True)]
+            return [Result(text, True, over_guide=self.over_guide)]
         return []
 
     def _hypothesis_is_current(self) -> bool:
@@ -218,7 +221,7 @@ class SphinxRecognizer:
         if heard and NEGATION & {w if not w.endswith("n't") else "n't" for w in heard.hypstr.split()}:
             return []
         self.spotted = found
-        return [Result(found, True, sure=True)]
+        return [Result(found, True, sure=True, over_guide=self.over_guide)]
 
     def _end_utterance(self) -> list[Result]:
         spotted: list[Result] = []
@@ -230,7 +233,7 @@ class SphinxRecognizer:
         if hyp and hyp.hypstr and hyp.hypstr not in self.user_phrases:
             log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
             return spotted
-        return spotted + ([Result(hyp.hypstr, False)] if hyp and hyp.hypstr else [])
+        return spotted + ([Result(hyp.hypstr, False, over_guide=self.over_guide)] if hyp and hyp.hypstr else [])
 
     def reset(self) -> None:
         self.flush()
@@ -342,20 +345,24 @@ class VoskRecognizer:
 
         self.recognizer = vosk.KaldiRecognizer(self.model, float(self.sample_rate), self.grammar)
         self.last_partial = ""
+        self.over_guide: bool | None = None  # set when an utterance's first sound is heard
 
     def accept(self, pcm: bytes, guide: bool = False) -> list[Result]:
         if self.recognizer.AcceptWaveform(bytes(pcm)):
             return self._final(self.recognizer.Result())
-        text = clean_vosk_text(json.loads(self.recognizer.PartialResult()).get("partial", ""))
+        raw = json.loads(self.recognizer.PartialResult()).get("partial", "")
+        if raw and self.over_guide is None:
+            self.over_guide = guide
+        text = clean_vosk_text(raw)
         if text and text != self.last_partial and text in self.user_phrases:
             self.last_partial = text
-            return [Result(text, True, sure=True)]
+            return [Result(text, True, sure=True, over_guide=bool(self.over_guide))]
         return []
 
     def _final(self, raw: str) -> list[Result]:
-        self.last_partial = ""
+        over_guide, self.last_partial, self.over_guide = bool(self.over_guide), "", None
         text = clean_vosk_text(json.loads(raw).get("text", ""))
-        return [Result(text, False, sure=True)] if text and text in self.user_phrases else []
+        return [Result(text, False, sure=True, over_guide=over_guide)] if text and text in self.user_phrases else []
 
     def flush(self) -> list[Result]:
         return self._final(self.recognizer.FinalResult())
@@ -409,7 +416,7 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
     def stamped(results: list[Result]) -> Iterator[Heard]:
         nonlocal utterance
         for result in results:
-            yield Heard(t, result.text, result.partial, utterance, result.sure)
+            yield Heard(t, result.text, result.partial, utterance, result.sure, over_guide=result.over_guide)
             if not result.partial:
                 utterance = next(numbers)
 

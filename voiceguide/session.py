@@ -270,7 +270,7 @@ class Session:
             return  # the rest of an utterance already acted on, before this session began
         if isinstance(event, Heard):
             self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure,
-                      typed=event.typed)
+                      typed=event.typed, over_guide=event.over_guide)
         elif isinstance(event, TalkedOver):
             self._talked_over(event.utterance)
         elif isinstance(event, DeviceLost):
@@ -313,12 +313,13 @@ class Session:
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN
 
     def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0,
-             sure: bool = True, typed: bool = False) -> Intent:
+             sure: bool = True, typed: bool = False, over_guide: bool = False) -> Intent:
         """Act on something the user said; partial text is only acted on for pain.
 
         While the guide talks, the microphone hears mostly the guide: only pain, stop and pause are acted on
-        then, and only when the recogniser is sure of them (typed words are always acted on). Pain heard when it
-        is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`).
+        then, and only when the recogniser is sure of them (typed words are always acted on). The same holds for
+        an utterance that began while the guide talked (``over_guide``), even once it has stopped. Pain heard
+        when it is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`).
         """
         self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
@@ -326,7 +327,7 @@ class Session:
             return intent
         t = self.clock.now() if at is None else at
         guarded = intent.intent in GUARDED_INTENTS
-        if not typed and self.speaker.busy(t) and not (guarded and sure):
+        if not typed and (self.speaker.busy(t) or over_guide) and not (guarded and sure):
             why = "the guide was speaking" if not guarded else "the guide was speaking, and it was not clear"
             self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why))
             return intent
@@ -454,7 +455,12 @@ class Session:
             self._stop_for_pain(asked.pain or Intent(intent.text, "pain", advice="stop"))
         elif kind in ("ok", "ready", "resume"):
             self.question = None
-            if self.paused_by in ("unsure", "talk"):
+            if self.paused_by not in ("unsure", "talk"):
+                return
+            if kind == "ready" and self.current.step.kind == "wait":
+                self._unpause()  # "ready" at a step that waits for it: they are ready, so go on
+                self._move_on(kind)
+            else:
                 self._resume()
         elif kind == "stop":
             self.question = None
@@ -491,11 +497,14 @@ class Session:
         if by == "user":
             self._say(PAUSED_LINE)
 
-    def _resume(self) -> None:
+    def _unpause(self) -> None:
         self.machine.trigger("resume")
         self._arm_nudges()
         self.paused_by = None
         self.publish(Resumed(self.clock.now()))
+
+    def _resume(self) -> None:
+        self._unpause()
         self._enter_step()
         self._say(RESUMING)
         if self.hold is None:
