@@ -125,3 +125,13 @@ def test_a_quiet_block_after_the_guide_is_not_talk():
     voice = (np.random.default_rng(5).standard_normal(BLOCK) * 2000).astype(np.int16)
     assert not any(double_talk.talking(silent, silent) for _ in range(20))
     assert double_talk.talking(voice, silent)
+
+
+def test_talk_over_the_guide_is_not_marked_where_its_echo_is_not_cancelled():
+    """A canceller that takes out too little of the echo (here the reference does not match what is heard)
+    leaves the echo to be taken for talk: then talk over the guide is not marked at all."""
+    played = speechlike(10.0)
+    talk = np.zeros(len(played))
+    talk[5 * RATE:8 * RATE] = np.random.default_rng(4).standard_normal(3 * RATE) * 3000
+    mic = CancelledMicrophone(LateMicrophone(played, late=0.0, talk=talk), _log(speechlike(10.0, seed=2)))
+    assert not [b for b in mic.blocks() if b.talked_over]

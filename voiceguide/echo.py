@@ -29,7 +29,11 @@ TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is thi
 # scripts/tune-talk-over.py on data the bench does not use: no halt in 36 runs with nobody talking (the longest
 # such run was 2 blocks), 53 of 72 pain phrases said over the guide caught.
 TALK_OVER_MARGIN_DB, TALK_OVER = 12.0, 4
-LEARNT = 20  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
+LEARNT = 50  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
+# Talk over the guide is told from its echo only where the canceller takes out at least this much of it (the
+# median over blocks of its voice): through a loopback that resamples, speexdsp took out 3-10 dB, and the rest
+# of the echo was taken for talk. Below it, only pain the recogniser is sure of stops the guide mid-line.
+CANCELLED_DB = 15.0
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -295,6 +299,7 @@ class CancelledMicrophone:
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.over_in_a_row = 0
+        self.left_after_cancelling: deque[float] = deque(maxlen=200)  # cancelled / raw level, blocks of its voice
 
     def blocks(self) -> Iterator[Block]:
         canceller = EchoCanceller(RATE) if self.cancel else None
@@ -305,15 +310,30 @@ class CancelledMicrophone:
             start = clock.start(block.t, len(pcm))
             reference = self.played.between(start - self.delay.listen(pcm, start, self.played), len(pcm))
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
+            self._measure_cancelling(pcm, heard, reference)
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
             self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over and self._learnt(canceller) else 0
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=self.over_in_a_row == TALK_OVER)
 
+    def _measure_cancelling(self, pcm: np.ndarray, heard: np.ndarray, reference: np.ndarray) -> None:
+        """Note how much of the microphone's level the canceller took out, in a block of the guide's voice."""
+        def rms(x: np.ndarray) -> float:
+            return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
+
+        raw = rms(pcm[: len(heard)])
+        if rms(reference) >= QUIET and raw >= QUIET:
+            self.left_after_cancelling.append(rms(heard) / raw)
+
     def _learnt(self, canceller: EchoCanceller | None) -> bool:
-        """Has it heard enough of the guide's voice to tell talk from its echo? (Until then, live, the echo is
-        not yet lined up or cancelled, and would be taken for talk.)"""
-        return len(self.double_talk.ratios) >= LEARNT and (canceller is None or self.delay.found is not None)
+        """Can it tell talk from its echo? Not until it has heard enough of the guide's voice, nor (when it
+        cancels) before the echo's delay is found, nor where the canceller takes out too little of the echo."""
+        if len(self.double_talk.ratios) < LEARNT:
+            return False
+        if canceller is None:
+            return True
+        left = float(np.median(self.left_after_cancelling)) if self.left_after_cancelling else 1.0
+        return self.delay.found is not None and 20 * np.log10(max(left, 1e-9)) <= -CANCELLED_DB
 
     def sure(self, recognizer_sure: bool) -> bool:
         """Is a result sure? Within 1.5 s of the guide's voice, only if someone was heard talking too (over
