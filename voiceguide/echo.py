@@ -29,11 +29,11 @@ TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is thi
 # scripts/tune-talk-over.py on data the bench does not use: no halt in 36 runs with nobody talking (the longest
 # such run was 2 blocks), 53 of 72 pain phrases said over the guide caught.
 TALK_OVER_MARGIN_DB, TALK_OVER = 12.0, 4
-LEARNT = 50  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
-# Talk over the guide is told from its echo only where the canceller takes out at least this much of it (the
-# median over blocks of its voice): through a loopback that resamples, speexdsp took out 3-10 dB, and the rest
-# of the echo was taken for talk. Below it, only pain the recogniser is sure of stops the guide mid-line.
-CANCELLED_DB = 15.0
+LEARNT = 20  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
+# Talk over the guide is told from its echo only where the canceller takes out more than this of it (the median
+# over the last LEARNT blocks of its voice): through the live loopback, which resamples, speexdsp took out 3-10 dB
+# and the rest of the echo was taken for talk. Below it, only pain the recogniser is sure of stops it mid-line.
+CANCELLED_DB = 12.0
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -299,7 +299,7 @@ class CancelledMicrophone:
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.over_in_a_row = 0
-        self.left_after_cancelling: deque[float] = deque(maxlen=200)  # cancelled / raw level, blocks of its voice
+        self.left_after_cancelling: deque[float] = deque(maxlen=LEARNT)  # cancelled / raw level, lately, its voice
 
     def blocks(self) -> Iterator[Block]:
         canceller = EchoCanceller(RATE) if self.cancel else None
