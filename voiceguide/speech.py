@@ -34,6 +34,7 @@ from voiceguide.events import Said
 log = logging.getLogger(__name__)
 
 SYNTH_ATTEMPTS = 4
+SYNTH_SECONDS = 20.0  # a line not written in this long: pyttsx3's loop has hung (it can), so it is ended
 REFERENCE_RATE = 16000  # the rate of the echo reference (the recogniser's)
 TAIL_SECONDS = 0.6  # after the guide stops talking, echoes and room reverb can still reach the microphone
 
@@ -80,7 +81,7 @@ class Synthesizer:
             self.count += 1
             path = self.folder / f"line{self.count}.wav"  # a new file each time: pyttsx3 may reuse an old target
             self.engine.save_to_file(text, str(path))
-            self.engine.runAndWait()
+            self._run_with_watchdog()
             clip = _read_complete(path)
             path.unlink(missing_ok=True)
             if clip is not None:
@@ -90,6 +91,23 @@ class Synthesizer:
         if len(self.cache) < 200:
             self.cache[key] = clip
         return clip
+
+
+    def _run_with_watchdog(self) -> None:
+        """``runAndWait()``, ended from a timer thread if it runs past SYNTH_SECONDS: the espeak driver's loop
+        waits for a callback that now and then never comes (pyttsx3 issues #126, #194), and would wait forever."""
+        def end_loop() -> None:
+            # The driver's own endLoop(): the engine's refuses, as by then it takes its loop to be over.
+            self.engine.proxy._driver.endLoop()
+            log.warning("speech synthesis hung for %.0f s; ended it, to try again", SYNTH_SECONDS)
+
+        watchdog = threading.Timer(SYNTH_SECONDS, end_loop)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            self.engine.runAndWait()
+        finally:
+            watchdog.cancel()
 
 
 def _quiet_espeak_driver() -> None:

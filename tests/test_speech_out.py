@@ -1,0 +1,26 @@
+"""Speech out through the real engine (pyttsx3 with espeak-ng), writing lines to files."""
+
+from __future__ import annotations
+
+import pytest
+
+from voiceguide import speech
+
+pytestmark = pytest.mark.audio
+
+
+def test_a_hung_synthesis_is_ended_and_tried_again(monkeypatch):
+    """pyttsx3's espeak loop can wait forever for a callback that never comes: it is ended and tried again."""
+    synthesizer = speech.Synthesizer()
+    driver = synthesizer.engine.proxy._driver
+    start, tries = driver._start_synthesis, []
+
+    def never_the_first_time(text: str) -> None:
+        tries.append(text)
+        if len(tries) > 1:
+            start(text)
+
+    monkeypatch.setattr(driver, "_start_synthesis", never_the_first_time)
+    monkeypatch.setattr(speech, "SYNTH_SECONDS", 1.0)
+    clip = synthesizer.synthesize("Rest for ten seconds.")
+    assert len(tries) == 2 and len(clip.samples) > clip.rate  # the second try wrote more than a second of speech
