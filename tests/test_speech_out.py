@@ -22,5 +22,8 @@ def test_a_hung_synthesis_is_ended_and_tried_again(monkeypatch):
 
     monkeypatch.setattr(driver, "_start_synthesis", never_the_first_time)
     monkeypatch.setattr(speech, "SYNTH_SECONDS", 1.0)
+    hung = synthesizer.engine
     clip = synthesizer.synthesize("Rest for ten seconds.")
-    assert len(tries) == 2 and len(clip.samples) > clip.rate  # the second try wrote more than a second of speech
+    assert tries == ["Rest for ten seconds."] and synthesizer.engine is not hung  # a new engine took over
+    assert len(clip.samples) > clip.rate  # and wrote more than a second of speech
+    assert len(synthesizer.synthesize("Say ready when you are set.").samples) > clip.rate  # and goes on doing so

@@ -31,9 +31,10 @@ TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is thi
 TALK_OVER_MARGIN_DB, TALK_OVER = 12.0, 4
 LEARNT = 20  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
 # Talk over the guide is told from its echo only where the canceller takes out more than this of it (the median
-# over the last LEARNT blocks of its voice): through the live loopback, which resamples, speexdsp took out 3-10 dB
-# and the rest of the echo was taken for talk. Below it, only pain the recogniser is sure of stops it mid-line.
-CANCELLED_DB = 12.0
+# over the last LEARNT blocks of its voice). Through the live loopback, which resamples, speexdsp mostly took out
+# 3-10 dB, at times more: with 12 dB here, a CI run halted itself on its own voice there. Below it, only pain the
+# recogniser is sure of stops the guide mid-line.
+CANCELLED_DB = 18.0
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0

@@ -49,25 +49,29 @@ class Synthesizer:
     """pyttsx3 writing each line to a WAV file. Use it from one thread only."""
 
     def __init__(self, voice: str | None = None, rate: int | None = None):
-        import pyttsx3
-
-        # pyttsx3.init() hands back any engine still alive in this process, whichever thread made it, and
-        # driving it from a second thread can hang: each Synthesizer gets its own.
-        self.engine = pyttsx3.Engine()
-        _quiet_espeak_driver()
-        if voice:
-            voices = self.engine.getProperty("voices")
-            ids = {v.id for v in voices} | {v.name for v in voices}
-            if voice not in ids:
-                raise ValueError(f"no voice called {voice!r}; voices here: {', '.join(sorted(ids)[:12])}")
-            self.engine.setProperty("voice", voice)
-        self.rate = rate
-        if rate is not None:
-            self.engine.setProperty("rate", rate)
+        self.voice, self.rate = voice, rate
+        self.engine = self._new_engine()
         self.folder = Path(tempfile.mkdtemp(prefix="voiceguide-tts-"))
         self.count = 0
         self.cache: dict[tuple[str, int | None], Clip] = {}
         self.synthesize("ready")  # the first runAndWait() after init() can return early: warm up on a throwaway
+
+    def _new_engine(self):
+        import pyttsx3
+
+        # pyttsx3.init() hands back any engine still alive in this process, whichever thread made it, and
+        # driving it from a second thread can hang: each Synthesizer gets its own.
+        engine = pyttsx3.Engine()
+        _quiet_espeak_driver()
+        if self.voice:
+            voices = engine.getProperty("voices")
+            ids = {v.id for v in voices} | {v.name for v in voices}
+            if self.voice not in ids:
+                raise ValueError(f"no voice called {self.voice!r}; voices here: {', '.join(sorted(ids)[:12])}")
+            engine.setProperty("voice", self.voice)
+        if self.rate is not None:
+            engine.setProperty("rate", self.rate)
+        return engine
 
     def synthesize(self, text: str, rate: int | None = None) -> Clip:
         """The spoken ``text`` as int16 mono samples, at ``rate`` words per minute if given."""
@@ -95,11 +99,15 @@ class Synthesizer:
 
     def _run_with_watchdog(self) -> None:
         """``runAndWait()``, ended from a timer thread if it runs past SYNTH_SECONDS: the espeak driver's loop
-        waits for a callback that now and then never comes (pyttsx3 issues #126, #194), and would wait forever."""
+        waits for a callback that now and then never comes (pyttsx3 issues #126, #194), and would wait forever.
+        An engine that hung once writes nothing more, so it is replaced by a new one."""
+        hung = threading.Event()
+
         def end_loop() -> None:
+            hung.set()
             # The driver's own endLoop(): the engine's refuses, as by then it takes its loop to be over.
             self.engine.proxy._driver.endLoop()
-            log.warning("speech synthesis hung for %.0f s; ended it, to try again", SYNTH_SECONDS)
+            log.warning("speech synthesis hung for %.0f s; ended it, to try again with a new engine", SYNTH_SECONDS)
 
         watchdog = threading.Timer(SYNTH_SECONDS, end_loop)
         watchdog.daemon = True
@@ -108,6 +116,8 @@ class Synthesizer:
             self.engine.runAndWait()
         finally:
             watchdog.cancel()
+        if hung.is_set():
+            self.engine = self._new_engine()
 
 
 def _quiet_espeak_driver() -> None:
