@@ -143,8 +143,8 @@ class DoubleTalk:
     def talking(self, heard: np.ndarray, played: np.ndarray) -> bool:
         """Does this block hold someone talking: more than the guide's echo, or, while it is silent, more than
         the room's quiet?"""
-        self.heard_rms = heard_rms = float(np.sqrt(np.mean(heard.astype(np.float64) ** 2))) if len(heard) else 0.0
-        self.played.append(float(np.sqrt(np.mean(played.astype(np.float64) ** 2))) if len(played) else 0.0)
+        self.heard_rms = heard_rms = rms(heard)
+        self.played.append(rms(played))
         level = max(self.played)
         self.over, self.echo_rms = False, 0.0
         if level < QUIET:
@@ -157,6 +157,11 @@ class DoubleTalk:
 
 
 QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
+
+
+def rms(samples: np.ndarray) -> float:
+    """The root-mean-square level of int16 samples (0 for none)."""
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
 class PlayedLog:
@@ -265,7 +270,7 @@ class EchoDelay:
         t0 = end - len(mic) / self.rate
         early, late = round(self.early * self.rate), round(self.late * self.rate)
         reference = played.between(t0 - self.late, len(mic) + late + early).astype(np.float64)
-        if not np.any(reference) or np.sqrt(np.mean(mic ** 2)) < 30:
+        if not np.any(reference) or rms(mic) < QUIET:
             return  # the guide was quiet, or nothing was heard: nothing to line up
         n = 1 << int(np.ceil(np.log2(len(reference) + len(mic))))
         cross = np.conj(np.fft.rfft(mic, n)) * np.fft.rfft(reference, n)
@@ -311,27 +316,24 @@ class CancelledMicrophone:
             start = clock.start(block.t, len(pcm))
             reference = self.played.between(start - self.delay.listen(pcm, start, self.played), len(pcm))
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
-            self._measure_cancelling(pcm, heard, reference)
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
-            self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over and self._learnt(canceller) else 0
+            self._measure_cancelling(rms(pcm[: len(heard)]))
+            self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over and self._learnt() else 0
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=self.over_in_a_row == TALK_OVER)
 
-    def _measure_cancelling(self, pcm: np.ndarray, heard: np.ndarray, reference: np.ndarray) -> None:
-        """Note how much of the microphone's level the canceller took out, in a block of the guide's voice."""
-        def rms(x: np.ndarray) -> float:
-            return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
+    def _measure_cancelling(self, raw: float) -> None:
+        """Note how much of the microphone's level (``raw``, before cancelling) the canceller took out of the
+        block just heard, if it was a block of the guide's voice."""
+        if self.double_talk.played[-1] >= QUIET and raw >= QUIET:
+            self.left_after_cancelling.append(self.double_talk.heard_rms / raw)
 
-        raw = rms(pcm[: len(heard)])
-        if rms(reference) >= QUIET and raw >= QUIET:
-            self.left_after_cancelling.append(rms(heard) / raw)
-
-    def _learnt(self, canceller: EchoCanceller | None) -> bool:
+    def _learnt(self) -> bool:
         """Can it tell talk from its echo? Not until it has heard enough of the guide's voice, nor (when it
         cancels) before the echo's delay is found, nor where the canceller takes out too little of the echo."""
         if len(self.double_talk.ratios) < LEARNT:
             return False
-        if canceller is None:
+        if not self.cancel:
             return True
         left = float(np.median(self.left_after_cancelling)) if self.left_after_cancelling else 1.0
         return self.delay.found is not None and 20 * np.log10(max(left, 1e-9)) <= -CANCELLED_DB

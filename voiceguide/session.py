@@ -72,6 +72,7 @@ CONFIRM_PAIN = "Sorry, I didn't catch that clearly. Are you okay? Say fine to ca
 CONFIRM_SECONDS = 10.0  # no answer to CONFIRM_PAIN in this long: stop and advise, to be safe
 TALKED_OVER = "Sorry, I was talking. Are you okay? Say fine to carry on, or tell me how you feel."
 LISTEN_FIRST = 1.5  # talked over, the guide listens this long before asking, so its question is not said over them
+ASKING = ("unsure", "talk")  # pauses that halt the exercise to ask "Are you okay?" (see Paused.by)
 ASK_AGAIN = "Is it okay to carry on? Say fine to go on, or tell me what you feel."
 VOICE_ACK = {"slower": "Slower.", "faster": "Faster.", "louder": "Louder.", "quieter": "Quieter."}
 VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as I go.",
@@ -455,7 +456,7 @@ class Session:
             self._stop_for_pain(asked.pain or Intent(intent.text, "pain", advice="stop"))
         elif kind in ("ok", "ready", "resume"):
             self.question = None
-            if self.paused_by not in ("unsure", "talk"):
+            if self.paused_by not in ASKING:
                 return
             if kind == "ready" and self.current.step.kind == "wait":
                 self._unpause()  # "ready" at a step that waits for it: they are ready, so go on
@@ -470,7 +471,7 @@ class Session:
 
     def _stay_paused(self) -> None:
         self.question = None
-        if self.paused_by in ("unsure", "talk"):
+        if self.paused_by in ASKING:
             self.paused_by = "user"
             self._say(PAUSED_LINE)
 

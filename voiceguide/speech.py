@@ -96,7 +96,6 @@ class Synthesizer:
             self.cache[key] = clip
         return clip
 
-
     def _run_with_watchdog(self) -> None:
         """``runAndWait()``, ended from a timer thread if it runs past SYNTH_SECONDS: the espeak driver's loop
         waits for a callback that now and then never comes (pyttsx3 issues #126, #194), and would wait forever.

@@ -26,13 +26,13 @@ from voiceguide.corpus import concat, silence, speech_end, synth
 from voiceguide.events import Ended, OutputEvent, PainReported, Paused
 from voiceguide.room import Room, patient_user, run_in_room
 from voiceguide.routines import load_library
+from voiceguide.session import ASKING
 
 ECHOES = (0.0, -10.0)
 BARGE_AT = 4.0  # seconds into the session: the guide is still saying its opening lines
 BARGE_ROUTINES = ("shotgun",)  # its opening lines run to 15 s: pain at 4 s is said over them
 BARGE_VOICES = ("flite:slt", "flite:rms", "flite:awb", "flite:kal16", "espeak:en-us")
 BARGE_PHRASES = ("it hurts", "my back hurts", "my leg is numb", "ouch that hurts")
-HALTS = ("unsure", "talk")  # pauses that halt the exercise to ask "Are you okay?"
 TUNED_ON = {("shotgun", "flite:rms", "it hurts"), ("spinal-twist", "flite:rms", "it hurts")}
 
 
@@ -88,7 +88,7 @@ def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
         recognizer.reset()
         run_in_room(hearing._library[rid], Room(echo_db, reverb), recognizer, publish=out.append,
                     recording=WavSource(wav, sample_rate=16000), until=end + 3.0)
-    halt = next((e for e in out if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by in HALTS)), None)
+    halt = next((e for e in out if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by in ASKING)), None)
     run = RoomRun("barge", rid, echo_db, reverb, voice=voice, phrase=phrase,
                   tuning=(rid, voice, phrase) in TUNED_ON)
     if halt is not None and halt.t >= BARGE_AT:
@@ -102,7 +102,7 @@ def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
 def _trigger(event: OutputEvent) -> str:
     if isinstance(event, PainReported):
         return f"pain: {event.words}"
-    if isinstance(event, Paused) and event.by in ("user", *HALTS):
+    if isinstance(event, Paused) and event.by in ("user", *ASKING):
         return f"pause ({event.by})"
     if isinstance(event, Ended) and event.reason == "stopped":
         return "stop"
