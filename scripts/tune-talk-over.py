@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""Tune how long someone must talk over the guide before it stops to listen (``TALK_OVER`` in echo.py).
+"""Tune how the guide tells someone talking over it from its own echo (``talk_over.py``, ``TALK_OVER_*`` in
+echo.py).
 
 The tuning data is kept apart from the bench's: other rooms (reverberation times and reflections the bench does
 not use), other echo levels (+3 and -5 dB; the bench uses 0 and -10), other voices (flite kal; espeak-ng
 en-gb-scotland and en-us+m3), other phrases ("that hurts", "my hip hurts", "pins and needles", "ow stop"),
-said over another routine's opening lines (figure-four, 5 s in; the bench uses shotgun at 4 s). It runs:
+said over another routine's opening lines (figure-four, 5 s in; the bench uses shotgun at 4 s). It records,
+in the virtual room and with nobody interrupting the guide (nothing is recognised, nothing halts it):
 
-- every routine to the end with a patient user (only "ready" and "fine", typed), the guide's voice reaching the
-  microphone: the longest run of blocks in which the detector heard talk over the guide is a false halt at
-  any threshold up to it;
-- the phrases said over the guide: the longest run of talk from when they start is a halt at any threshold
-  up to it.
+- every routine run to the end with a patient user (only "ready" and "fine", typed): what the microphone
+  heard, and what the guide played;
+- the phrases said over the guide's opening lines.
 
-With halting switched off (so each run goes on as if nobody interrupted), it prints, for each margin above
-the echo (``TALK_OVER_MARGIN_DB``) and each number of blocks in a row (``TALK_OVER``), the self-runs that would
-halt and the phrases that would be caught. About 3 minutes on 2 cores.
+Then, for each band margin (``MARGIN_DB``) and share of bands (``SHARE``), it runs the detector over each
+recording, with the reference lined up exactly (the virtual room has no delay to find), and sums its talk
+frames over windows of ``TALK_OVER_WINDOW`` blocks. It prints the most any self-run reached (a halt at any
+threshold up to it) and, for each threshold, the phrases caught (reached between their start and 1 s after
+their end). About 3 minutes on 2 cores.
 
     python scripts/tune-talk-over.py
 """
@@ -25,12 +27,16 @@ import tempfile
 from multiprocessing import Pool
 from pathlib import Path
 
-from voiceguide import echo
+import numpy as np
+
+from voiceguide import echo, talk_over
 from voiceguide.audio import WavSource
-from voiceguide.corpus import concat, silence, synth
-from voiceguide.engines import EngineChoice, build_recognizer
-from voiceguide.room import Room, patient_user, run_in_room
+from voiceguide.clock import VirtualClock
+from voiceguide.corpus import concat, silence, speech_end, synth
+from voiceguide.recognizers import Result
+from voiceguide.room import BLOCK, Room, RoomMicrophone, patient_user, run_in_room
 from voiceguide.routines import load_library
+from voiceguide.virtual_speaker import VirtualSpeaker
 
 ROOMS = [Room(db, reverb, rt60=rt60, seed=seed) for db in (3.0, -5.0)
          for reverb, rt60, seed in ((False, 0.5, 7), (True, 0.7, 3), (True, 0.3, 5))]
@@ -38,81 +44,90 @@ VOICES = ("flite:kal", "espeak:en-gb-scotland", "espeak:en-us+m3")
 PHRASES = ("that hurts", "my hip hurts", "pins and needles", "ow stop")
 ROUTINE, AT = "figure-four", 5.0
 
-MARGINS = (6.0, 8.0, 10.0, 12.0)  # dB above the guide's echo that count as talk
-THRESHOLDS = range(2, 13)  # blocks of talk in a row
-
-_levels: list[tuple[float, float, float]] = []  # per block of the run going on: time, level heard, echo alone
-_recognizer = None
+MARGINS = (4.0, 5.0, 6.0)  # dB above the echo bound that a band must be
+SHARES = (0.1, 0.15, 0.2)  # of the bands, for a frame to be talk
+THRESHOLDS = (15, 20, 25, 30, 35)  # talk frames in the window
 
 
-def _watch(blocks):
-    def watched(self):
-        for block in blocks(self):
-            _levels.append((block.t, self.double_talk.heard_rms, self.double_talk.echo_rms))
-            yield block
-    return watched
+class HearsNothing:
+    """A recogniser that makes out nothing: the guide runs on as if nobody interrupted it."""
+
+    name, sample_rate = "nothing", 16000
+
+    def accept(self, pcm: bytes, guide: bool = False) -> list[Result]:
+        return []
+
+    def flush(self) -> list[Result]:
+        return []
+
+    def reset(self) -> None:
+        pass
 
 
-def longest(levels: list[tuple[float, float, float]], margin_db: float, since: float = 0.0) -> int:
-    """The longest run of blocks, from ``since``, in which the guide's voice was up and the microphone heard
-    more than ``margin_db`` above its echo: what DoubleTalk.over says, at that margin."""
-    margin, best, run = 10 ** (margin_db / 20), 0, 0
-    for t, heard, echo_rms in levels:
-        run = run + 1 if t >= since and echo_rms > 0 and heard > margin * echo_rms + echo.QUIET else 0
-        best = max(best, run)
-    return best
-
-
-def start() -> None:
-    global _recognizer
-    echo.TALK_OVER = 10 ** 9  # never halt: each run goes on as if nobody had interrupted
-    echo.CancelledMicrophone.blocks = _watch(echo.CancelledMicrophone.blocks)
-    _recognizer = build_recognizer(EngineChoice("sphinx", None), load_library(), 16000)
-
-
-def _room(room: Room) -> str:
-    return f"{room.echo_db:+g} dB, rt60 {room.rt60 if room.reverb else 0} s"
-
-
-def run(task: tuple) -> tuple[str, str, dict[float, int]]:
+def record(task: tuple) -> dict:
+    """Run one session in the room; return what the microphone heard and what the guide played."""
     kind, room, what = task
     library = load_library()
-    _levels.clear()
-    _recognizer.reset()
-    if kind == "self":
-        run_in_room(library[what], room, _recognizer, publish=lambda e: None, respond=patient_user())
-        return kind, f"{what}, {_room(room)}", {m: longest(_levels, m) for m in MARGINS}
-    voice, phrase = what
+    echo.TALK_OVER_FRAMES = 10 ** 9  # never halt
+    speaker = VirtualSpeaker(VirtualClock())
     with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        said = synth(phrase, voice, work / "said.wav")
-        wav = concat([silence(AT, work / "lead.wav"), said, silence(2.0, work / "tail.wav")], work / "in.wav")
-        run_in_room(library[ROUTINE], room, _recognizer, publish=lambda e: None,
-                    recording=WavSource(wav, sample_rate=16000), until=AT + 4.0)
-    return kind, f"{voice} {phrase!r}, {_room(room)}", {m: longest(_levels, m, AT) for m in MARGINS}
+        recording, end = None, None
+        if kind == "self":
+            run_in_room(library[what], room, HearsNothing(), publish=lambda e: None, respond=patient_user(),
+                        speaker=speaker)
+        else:
+            work = Path(scratch)
+            said = synth(what[1], what[0], work / "said.wav")
+            end = AT + speech_end(said)
+            wav = concat([silence(AT, work / "lead.wav"), said, silence(2.0, work / "tail.wav")], work / "in.wav")
+            recording = WavSource(wav, sample_rate=16000)
+            run_in_room(library[ROUTINE], room, HearsNothing(), publish=lambda e: None, recording=recording,
+                        speaker=speaker, until=AT + 4.0)
+            recording = WavSource(wav, sample_rate=16000)
+        blocks = int(speaker.clock.now() * 16000 / BLOCK) + 1
+        heard = RoomMicrophone(room, speaker, recording).blocks()  # the same mix again, now that all is played
+        raw = np.concatenate([np.frombuffer(next(heard).pcm, dtype=np.int16) for _ in range(blocks)])
+    return {"kind": kind, "label": f"{what} {room.echo_db:+g} dB rt60 {room.rt60 if room.reverb else 0}",
+            "end": end, "raw": raw, "played": speaker.between(0.0, len(raw))}
+
+
+def peak(task: tuple) -> tuple[str, str, float]:
+    """The most talk frames the detector found in any window: in the whole run, or around the phrase."""
+    run, margin, share = task
+    talk_over.MARGIN_DB, talk_over.SHARE = margin, share
+    detector = talk_over.TalkOverGuide()
+    counts, times = [], []
+    for start in range(0, len(run["raw"]) - BLOCK + 1, BLOCK):
+        counts.append(detector.frames(run["raw"][start:start + BLOCK], run["played"][start:start + BLOCK]))
+        times.append((start + BLOCK) / 16000)
+    window = echo.TALK_OVER_WINDOW
+    sums = np.convolve(counts, np.ones(window), mode="full")[: len(counts)]
+    if run["kind"] == "barge":
+        sums = [s for s, t in zip(sums, times, strict=True) if AT <= t <= run["end"] + 1.0]
+    return run["kind"], run["label"], float(max(sums, default=0))
 
 
 def main() -> None:
     tasks = [("self", room, rid) for rid in load_library() for room in ROOMS]
     tasks += [("barge", room, (v, p)) for room in ROOMS for v in VOICES for p in PHRASES]
-    with Pool(2, initializer=start) as pool:
-        results = pool.map(run, tasks)
-    selves = [(label, n) for kind, label, n in results if kind == "self"]
-    barges = [(label, n) for kind, label, n in results if kind == "barge"]
-    print("longest talk over the guide (0.1-s blocks) in runs where nobody talked, at each margin:")
-    for label, n in sorted(selves, key=lambda x: -x[1][MARGINS[0]])[:6]:
-        print("  " + "  ".join(f"{n[m]:3d}" for m in MARGINS) + f"   {label}")
-    print("\nself-runs halted / phrases caught, of " f"{len(selves)} / {len(barges)}")
-    print("blocks " + "".join(f"{f'margin {m:g} dB':>18}" for m in MARGINS))
-    for threshold in THRESHOLDS:
-        cells = [f"{sum(n[m] >= threshold for _, n in selves):7d} / {sum(n[m] >= threshold for _, n in barges):3d}"
-                 for m in MARGINS]
-        print(f"{threshold:6d} " + "".join(f"{c:>18}" for c in cells))
-    margin, threshold = echo.TALK_OVER_MARGIN_DB, echo.TALK_OVER
-    print(f"\nphrases missed at the margin and threshold in use ({margin:g} dB, {threshold} blocks):")
-    for label, n in barges:
-        if n[margin] < threshold:
-            print(f"  {n[margin]:3d}  {label}")
+    missed: list[str] = []
+    with Pool(2) as pool:
+        runs = pool.map(record, tasks)
+        print(f"{sum(r['kind'] == 'self' for r in runs)} self-runs, {sum(r['kind'] == 'barge' for r in runs)} "
+              f"phrases over the guide; talk frames in {echo.TALK_OVER_WINDOW} blocks")
+        print("margin  share  self-runs' most   phrases caught at " + "  ".join(f"{t:>3}" for t in THRESHOLDS))
+        for margin in MARGINS:
+            for share in SHARES:
+                peaks = pool.map(peak, [(r, margin, share) for r in runs])
+                selves = [p for kind, _, p in peaks if kind == "self"]
+                barges = [p for kind, _, p in peaks if kind == "barge"]
+                caught = "  ".join(f"{sum(p >= t for p in barges):3d}" for t in THRESHOLDS)
+                print(f"{margin:6g}  {share:5g}  {max(selves):15g}   {'':18}{caught}")
+                if (margin, share) == (talk_over.MARGIN_DB, talk_over.SHARE):
+                    missed = [f"  {p:4g}  {label}" for kind, label, p in peaks
+                              if kind == "barge" and p < echo.TALK_OVER_FRAMES]
+    print(f"\nin use: {talk_over.MARGIN_DB:g} dB, share {talk_over.SHARE:g}, {echo.TALK_OVER_FRAMES} frames; missed:")
+    print("\n".join(missed) or "  none")
 
 
 if __name__ == "__main__":

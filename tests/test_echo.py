@@ -103,10 +103,10 @@ def test_a_microphone_that_hears_the_guide_late_still_has_its_echo_cancelled():
     assert level(heard) - level(out) > 20  # dB of echo taken out over the last 4 s
 
 
-@pytest.mark.parametrize("seconds, marked", [(0.0, 0), (0.2, 0), (1.0, 1), (3.0, 1)])
+@pytest.mark.parametrize("seconds, marked", [(0.0, 0), (0.1, 0), (1.0, 1), (3.0, 1)])
 def test_talk_over_the_guide_is_marked_once_it_has_lasted(seconds, marked):
-    """0.4 s of someone talking over the guide's voice marks one block: the guide stops to listen. Its own
-    echo, or a short sound, marks none."""
+    """0.2 s of someone talking over the guide's voice marks one block: the guide stops to listen. Its own
+    echo, or a shorter sound, marks none."""
     played = speechlike(10.0)
     talk = np.zeros(len(played))
     start = 5 * RATE
@@ -114,7 +114,7 @@ def test_talk_over_the_guide_is_marked_once_it_has_lasted(seconds, marked):
     mic = CancelledMicrophone(LateMicrophone(played, late=0.0, talk=talk), _log(played))
     marks = [b.t - 10.0 for b in mic.blocks() if b.talked_over]
     assert len(marks) == marked
-    assert all(5.0 + 0.4 <= t <= 5.0 + 0.6 for t in marks)
+    assert all(5.0 + 0.2 <= t <= 5.0 + 0.4 for t in marks)
 
 
 def test_a_quiet_block_after_the_guide_is_not_talk():
@@ -127,11 +127,23 @@ def test_a_quiet_block_after_the_guide_is_not_talk():
     assert double_talk.talking(voice, silent)
 
 
-def test_talk_over_the_guide_is_not_marked_where_its_echo_is_not_cancelled():
-    """A canceller that takes out too little of the echo (here the reference does not match what is heard)
-    leaves the echo to be taken for talk: then talk over the guide is not marked at all."""
-    played = speechlike(10.0)
+@pytest.mark.parametrize("talk_seconds, marked", [(0.0, 0), (1.0, 1)])
+def test_talk_over_the_guide_is_told_from_an_echo_the_canceller_cannot_take_out(talk_seconds, marked):
+    """A loudspeaker whose clock runs 0.2 % fast against the microphone's (as through a resampling loopback):
+    the canceller takes out little of the echo, yet its echo alone marks nothing, and a sound over it is
+    marked."""
+    import soxr
+
+    played = speechlike(14.0)
+    drifted = soxr.resample(played.astype(np.float64), RATE, RATE * 1.002)[: len(played)]
     talk = np.zeros(len(played))
-    talk[5 * RATE:8 * RATE] = np.random.default_rng(4).standard_normal(3 * RATE) * 3000
-    mic = CancelledMicrophone(LateMicrophone(played, late=0.0, talk=talk), _log(speechlike(10.0, seed=2)))
-    assert not [b for b in mic.blocks() if b.talked_over]
+    talk[8 * RATE:8 * RATE + round(talk_seconds * RATE)] = np.random.default_rng(4).standard_normal(
+        round(talk_seconds * RATE)) * 3000
+    mic = CancelledMicrophone(LateMicrophone(drifted, late=0.3, talk=talk), _log(played))
+    blocks = list(mic.blocks())
+    marks = [b.t - 10.0 for b in blocks if b.talked_over]
+    assert len(marks) == marked and all(8.0 < t < 8.6 for t in marks)
+    if not talk_seconds:
+        out = np.concatenate([np.frombuffer(b.pcm, dtype=np.int16) for b in blocks]).astype(np.float64)
+        heard = drifted[: len(out)] * 0.5
+        assert 10 * np.log10(np.mean(heard[-4 * RATE:] ** 2) / np.mean(out[-4 * RATE:] ** 2)) < 12  # dB taken out

@@ -20,21 +20,15 @@ import numpy as np
 
 from voiceguide.audio import AudioSource, Block, Resampler
 from voiceguide.errors import VoiceguideError
+from voiceguide.talk_over import TalkOverGuide
 
 RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
 FRAME = 160  # samples per frame at 16 kHz: 10 ms
 TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
 TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is this much louder than its echo
-# The guide stops to listen after this many blocks in a row (0.4 s) this much louder than its echo. Tuned by
-# scripts/tune-talk-over.py on data the bench does not use: no halt in 36 runs with nobody talking (the longest
-# such run was 2 blocks), 53 of 72 pain phrases said over the guide caught.
-TALK_OVER_MARGIN_DB, TALK_OVER = 12.0, 4
-LEARNT = 20  # blocks of the guide's voice heard (and, when cancelling, its delay found) before talk over it counts
-# Talk over the guide is told from its echo only where the canceller takes out more than this of it (the median
-# over the last LEARNT blocks of its voice). Through the live loopback, which resamples, speexdsp mostly took out
-# 3-10 dB, at times more: with 12 dB here, a CI run halted itself on its own voice there. Below it, only pain the
-# recogniser is sure of stops the guide mid-line.
-CANCELLED_DB = 18.0
+# The guide stops to listen once 0.25 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
+# talk_over.TalkOverGuide; tuned with it by scripts/tune-talk-over.py, on data the bench does not use.
+TALK_OVER_FRAMES, TALK_OVER_WINDOW = 25, 5
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -127,33 +121,26 @@ class DoubleTalk:
     ``margin_db`` louder than the guide's echo alone would make it. The played level is held over the last
     ``hold`` blocks, so the room's reverberation after a line is not taken for talk. While the guide is
     silent, a block counts as talk when it is louder than silence and twice the room's quiet level (the
-    quieter fifth of the silent blocks): a quiet block after a line is not taken for someone talking. ``over``
-    says whether the last block, with the guide's voice up, was louder than its echo by ``over_margin_db``.
+    quieter fifth of the silent blocks): a quiet block after a line is not taken for someone talking.
     """
 
-    def __init__(self, margin_db: float = TALK_MARGIN_DB, over_margin_db: float = TALK_OVER_MARGIN_DB,
-                 hold: int = 6, history: int = 200):
-        self.margin, self.over_margin = 10 ** (margin_db / 20), 10 ** (over_margin_db / 20)
+    def __init__(self, margin_db: float = TALK_MARGIN_DB, hold: int = 6, history: int = 200):
+        self.margin = 10 ** (margin_db / 20)
         self.played: deque[float] = deque(maxlen=hold)
         self.ratios: deque[float] = deque(maxlen=history)
         self.silent: deque[float] = deque(maxlen=history)  # levels heard while the guide was silent
-        self.over = False  # the last block was ``over_margin_db`` louder than the guide's echo, its voice up
-        self.heard_rms = self.echo_rms = 0.0  # the last block's level, and what the guide's echo alone would give
 
     def talking(self, heard: np.ndarray, played: np.ndarray) -> bool:
         """Does this block hold someone talking: more than the guide's echo, or, while it is silent, more than
         the room's quiet?"""
-        self.heard_rms = heard_rms = rms(heard)
+        heard_rms = rms(heard)
         self.played.append(rms(played))
         level = max(self.played)
-        self.over, self.echo_rms = False, 0.0
         if level < QUIET:
             self.silent.append(heard_rms)
             return heard_rms > max(QUIET, 2 * float(np.percentile(self.silent, 20)))
         self.ratios.append(heard_rms / level)
-        self.echo_rms = float(np.percentile(self.ratios, 25)) * level
-        self.over = heard_rms > self.over_margin * self.echo_rms + QUIET
-        return heard_rms > self.margin * self.echo_rms + QUIET
+        return heard_rms > self.margin * float(np.percentile(self.ratios, 25)) * level + QUIET
 
 
 QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
@@ -292,51 +279,45 @@ class EchoDelay:
 class CancelledMicrophone:
     """A microphone with the guide's own voice taken out: 16 kHz blocks, echo-cancelled against what the
     loudspeaker played at the same moment. It also tells whether the guide has been talking lately and
-    whether, over it, the microphone heard more than the guide's echo (someone talking): a block that ends
-    ``TALK_OVER`` blocks in a row of that is marked ``talked_over``, and the guide stops to listen (once it has
-    learnt how its own voice comes back: ``LEARNT``)."""
+    whether someone talked over it (:class:`~voiceguide.talk_over.TalkOverGuide`, which reads the raw
+    microphone and does not rely on the canceller): the block with which ``TALK_OVER_FRAMES`` of the last
+    ``TALK_OVER_WINDOW`` blocks' frames held such talk is marked ``talked_over``, and the guide stops to listen
+    (once it has learnt how its own voice comes back, with the echo's delay found)."""
 
     sample_rate = RATE
 
     def __init__(self, source: AudioSource, played: Played, cancel: bool = True):
         self.source, self.played, self.cancel = source, played, cancel
         self.double_talk = DoubleTalk()
+        self.talk_over = TalkOverGuide()
         self.delay = EchoDelay()
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
-        self.over_in_a_row = 0
-        self.left_after_cancelling: deque[float] = deque(maxlen=LEARNT)  # cancelled / raw level, lately, its voice
+        self.talk_frames: deque[int] = deque(maxlen=TALK_OVER_WINDOW)
 
     def blocks(self) -> Iterator[Block]:
         canceller = EchoCanceller(RATE) if self.cancel else None
         convert = Resampler(self.source.sample_rate, RATE)
         clock = SampleClock()
+        shift, over = 0.0, False
         for block in self.source.blocks():
             pcm = np.frombuffer(convert(block.pcm), dtype=np.int16)
             start = clock.start(block.t, len(pcm))
-            reference = self.played.between(start - self.delay.listen(pcm, start, self.played), len(pcm))
+            if (moved := self.delay.listen(pcm, start, self.played)) != shift:
+                shift = moved
+                self.talk_over.forget()  # the reference moved: what was learnt against it no longer holds
+            reference = self.played.between(start - shift, len(pcm))
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
-            self._measure_cancelling(rms(pcm[: len(heard)]))
-            self.over_in_a_row = self.over_in_a_row + 1 if self.double_talk.over and self._learnt() else 0
-            yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=self.over_in_a_row == TALK_OVER)
-
-    def _measure_cancelling(self, raw: float) -> None:
-        """Note how much of the microphone's level (``raw``, before cancelling) the canceller took out of the
-        block just heard, if it was a block of the guide's voice."""
-        if self.double_talk.played[-1] >= QUIET and raw >= QUIET:
-            self.left_after_cancelling.append(self.double_talk.heard_rms / raw)
+            self.talk_frames.append(self.talk_over.frames(pcm, reference))
+            was_over, over = over, self._learnt() and sum(self.talk_frames) >= TALK_OVER_FRAMES
+            yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=over and not was_over)
 
     def _learnt(self) -> bool:
-        """Can it tell talk from its echo? Not until it has heard enough of the guide's voice, nor (when it
-        cancels) before the echo's delay is found, nor where the canceller takes out too little of the echo."""
-        if len(self.double_talk.ratios) < LEARNT:
-            return False
-        if not self.cancel:
-            return True
-        left = float(np.median(self.left_after_cancelling)) if self.left_after_cancelling else 1.0
-        return self.delay.found is not None and 20 * np.log10(max(left, 1e-9)) <= -CANCELLED_DB
+        """Can it tell talk from its echo? Not until it has heard enough of the guide's voice with the echo's
+        delay found."""
+        return self.talk_over.ready and self.delay.found is not None
 
     def sure(self, recognizer_sure: bool) -> bool:
         """Is a result sure? Within 1.5 s of the guide's voice, only if someone was heard talking too (over

@@ -1,0 +1,123 @@
+"""Is someone talking over the guide? Told from the microphone's spectrum, without trusting the echo canceller.
+
+While the guide talks, the microphone hears its echo: the played voice, delayed by the room and coloured by
+the loudspeaker and walls. An echo never puts more into a frequency band than the guide recently played
+there, times how loudly that band comes back, fading as the room's reverberation dies away; a person talking
+does, in the bands and the gaps between words where the guide's voice is not. So each 10 ms frame of the
+microphone (raw, before any cancelling) is cut into bands, and each band is compared with the most the
+guide's echo could give there:
+
+- the reference's loudest in that band over the last ``HOLD`` seconds, each frame fading by so many dB per
+  10 ms since it was played (the room's decay: several are tried, and the one whose echo bound fits what is
+  heard most tightly is used; a dry room fades fast, a reverberant one slowly);
+- times the band's echo gain, learnt as a high percentile of microphone to bound while the guide talks and
+  nobody else is heard;
+- plus the room's own noise in the band (the median while the guide is silent).
+
+A frame is *talk* when it is louder than silence and enough of its bands stand well above that bound. This
+works where the canceller cannot: it needs the echo's level and timing only to within a frame or two, so a
+loudspeaker whose clock drifts from the microphone's (a resampling loopback, a Bluetooth speaker), or a
+reverberant room the canceller has not yet learnt, does not make the guide's own voice look like talk.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+RATE = 16000
+HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
+LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range (some merge at low frequencies)
+# Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and a routine the bench does not
+# use (see there for the figures).
+MARGIN_DB = 5.0  # a band is above the echo when this much louder than the most the echo could give
+SHARE = 0.15  # a frame is talk when at least this share of its bands are
+HOLD = 0.6  # seconds of the reference the echo bound looks back over
+DECAYS_DB = (3.0, 1.5, 0.8, 0.5, 0.3)  # room decays tried, dB per 10 ms (RT60 0.2 s to 2 s)
+GAIN_PERCENTILE = 90  # the echo gain of a band: this percentile of microphone / bound while the guide talks
+HISTORY = 3000  # frames (30 s) the echo gain, the room's decay and its noise are learnt over
+LEARNT = 200  # frames of the guide's voice (2 s) learnt from before any frame counts as talk
+REFIT = 20  # frames between fits of the room's decay and the echo gain
+AUDIBLE = 1e3  # a band's energy (int16 units squared, summed over its bins) below this is silence
+SILENT = 30.0  # a frame quieter than this (int16 RMS, about -60 dBFS) is not talk
+
+
+def _band_edges() -> np.ndarray:
+    bins = np.round(np.geomspace(LOW, HIGH, BANDS + 1) / (RATE / WINDOW)).astype(int)
+    return np.unique(bins)
+
+
+class TalkOverGuide:
+    """Counts the frames of each block in which someone besides the guide is heard while its voice is up.
+
+    ``frames(heard, played)`` takes the raw microphone block and the guide's played audio lined up with it
+    (equal length, int16, 16 kHz) and returns how many of its 10 ms frames were talk: none until it is
+    ``ready``, having learnt from ``LEARNT`` frames of the guide's voice. ``forget()`` starts learning again
+    (the reference was moved).
+    """
+
+    def __init__(self) -> None:
+        self.edges = _band_edges()
+        self.window = np.hanning(WINDOW)
+        self.margin = 10 ** (MARGIN_DB / 10)
+        hold = round(HOLD * RATE / HOP)
+        self.fades = np.array([(10 ** (-d / 10)) ** np.arange(hold) for d in DECAYS_DB])[:, :, None]
+        self.references: deque[np.ndarray] = deque(maxlen=hold)
+        self.heard_tail = np.zeros(WINDOW - HOP)
+        self.played_tail = np.zeros(WINDOW - HOP)
+        self.quiet: deque[np.ndarray] = deque(maxlen=HISTORY)  # band energies heard while the guide was silent
+        self.forget()
+
+    def forget(self) -> None:
+        """Learn the echo's gain and the room's decay afresh."""
+        self.ratios: deque[np.ndarray] = deque(maxlen=HISTORY)  # per frame: microphone / bound, for each decay
+        self.decay = 0  # which of DECAYS_DB fits
+        self.gain = np.zeros(len(self.edges) - 1)
+        self.learnt = 0
+
+    @property
+    def ready(self) -> bool:
+        """Has it learnt enough of how the guide's voice comes back to tell talk from it?"""
+        return self.learnt >= LEARNT
+
+    def frames(self, heard: np.ndarray, played: np.ndarray) -> int:
+        """How many 10 ms frames of this block held talk over the guide's voice."""
+        heard = np.concatenate([self.heard_tail, heard.astype(np.float64)])
+        played = np.concatenate([self.played_tail, played.astype(np.float64)])
+        self.heard_tail, self.played_tail = heard[-(WINDOW - HOP):], played[-(WINDOW - HOP):]
+        noise = np.percentile(self.quiet, 50, axis=0) if self.quiet else 0.0
+        talk = 0
+        for start in range(0, len(heard) - WINDOW + 1, HOP):
+            frame = heard[start:start + WINDOW]
+            mic, reference = self._bands(frame), self._bands(played[start:start + WINDOW])
+            self.references.appendleft(reference)
+            history = np.array(self.references)
+            bounds = (history[None] * self.fades[:, : len(history)]).max(axis=1)  # per decay, per band
+            if bounds[-1].sum() < AUDIBLE * bounds.shape[1]:
+                self.quiet.append(mic)
+                continue
+            loud = np.sqrt(np.mean(frame[HOP // 2: HOP // 2 + HOP] ** 2)) >= SILENT
+            above = mic > self.margin * (self.gain * bounds[self.decay] + noise)
+            is_talk = self.ready and loud and bool(above.mean() >= SHARE)
+            talk += int(is_talk)
+            if not is_talk:  # learnt from the guide's voice alone
+                self.ratios.append(mic / (bounds + 1e-9))
+                self.learnt += 1
+                if self.learnt % REFIT == 0:
+                    self._fit()
+        return talk
+
+    def _fit(self) -> None:
+        """Choose the room's decay whose bound fits the echo most tightly (the least spread between the median
+        and the high percentile of microphone / bound, over the bands), and its echo gain."""
+        ratios = np.array(self.ratios)  # frames, decays, bands
+        logs = np.log(ratios + 1e-12)
+        low, high = np.percentile(logs, [50, GAIN_PERCENTILE], axis=0)
+        self.decay = int(np.argmin((high - low).mean(axis=1)))
+        self.gain = np.exp(high[self.decay])
+
+    def _bands(self, frame: np.ndarray) -> np.ndarray:
+        energy = np.abs(np.fft.rfft(frame * self.window)) ** 2
+        summed = np.concatenate([[0.0], np.cumsum(energy)])
+        return summed[self.edges[1:]] - summed[self.edges[:-1]]
