@@ -26,9 +26,10 @@ RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
 FRAME = 160  # samples per frame at 16 kHz: 10 ms
 TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
 TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is this much louder than its echo
-# The guide stops to listen once 0.25 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
+# The guide stops to listen once 0.2 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
 # talk_over.TalkOverGuide; tuned with it by scripts/tune-talk-over.py, on data the bench does not use.
-TALK_OVER_FRAMES, TALK_OVER_WINDOW = 25, 5
+TALK_OVER_FRAMES, TALK_OVER_WINDOW = 20, 5
+TALK_DELAY_MOVED = 0.1  # seconds the echo's delay may move before the talk detector learns the echo afresh
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
 SPEEX_PREPROCESS_SET_DENOISE = 0
@@ -294,25 +295,33 @@ class CancelledMicrophone:
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.talk_frames: deque[int] = deque(maxlen=TALK_OVER_WINDOW)
+        self.talk_learnt_at = 0.0  # the echo's delay when the talk detector began learning the echo
 
     def blocks(self) -> Iterator[Block]:
         canceller = EchoCanceller(RATE) if self.cancel else None
         convert = Resampler(self.source.sample_rate, RATE)
         clock = SampleClock()
-        shift, over = 0.0, False
+        over = False
         for block in self.source.blocks():
             pcm = np.frombuffer(convert(block.pcm), dtype=np.int16)
             start = clock.start(block.t, len(pcm))
-            if (moved := self.delay.listen(pcm, start, self.played)) != shift:
-                shift = moved
-                self.talk_over.forget()  # the reference moved: what was learnt against it no longer holds
-            reference = self.played.between(start - shift, len(pcm))
+            reference = self.played.between(start - self.delay.listen(pcm, start, self.played), len(pcm))
             heard = canceller.process(pcm, reference) if canceller is not None else pcm
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
-            self.talk_frames.append(self.talk_over.frames(pcm, reference))
+            self.talk_frames.append(self.talk_over.frames(pcm, self._reference_for_talk(start, len(pcm))))
             was_over, over = over, self._learnt() and sum(self.talk_frames) >= TALK_OVER_FRAMES
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=over and not was_over)
+
+    def _reference_for_talk(self, start: float, n: int) -> np.ndarray:
+        """What the guide played, lined up with the block at the echo's delay as found. (The canceller's reference
+        is a little earlier, which its own filter takes up; the talk detector needs the echo's timing itself.)
+        When the delay found moves far, the detector learns the echo afresh."""
+        found = self.delay.found or 0.0
+        if abs(found - self.talk_learnt_at) > TALK_DELAY_MOVED:
+            self.talk_learnt_at = found
+            self.talk_over.forget()
+        return self.played.between(start - found, n)
 
     def _learnt(self) -> bool:
         """Can it tell talk from its echo? Not until it has heard enough of the guide's voice with the echo's
