@@ -5,8 +5,9 @@ echo.py).
 The tuning data is kept apart from the bench's: other rooms (reverberation times and reflections the bench does
 not use), other echo levels (+3 and -5 dB; the bench uses 0 and -10), other voices (flite kal; espeak-ng
 en-gb-scotland and en-us+m3), other phrases ("that hurts", "my hip hurts", "pins and needles", "ow stop"),
-said over another routine's opening lines (figure-four, 5 s in; the bench uses shotgun at 4 s). It records,
-in the virtual room and with nobody interrupting the guide (nothing is recognised, nothing halts it):
+said over other routines' opening lines (figure-four 5 s in, psoas-stretch 3 s in, spinal-twist 3.5 s in,
+each in the middle of a line; the bench uses shotgun at 4 s). It records, in the virtual room and with nobody
+interrupting the guide (nothing is recognised, nothing halts it):
 
 - every routine run to the end with a patient user (only "ready" and "fine", typed): what the microphone
   heard, and what the guide played;
@@ -42,7 +43,7 @@ ROOMS = [Room(db, reverb, rt60=rt60, seed=seed) for db in (3.0, -5.0)
          for reverb, rt60, seed in ((False, 0.5, 7), (True, 0.7, 3), (True, 0.3, 5))]
 VOICES = ("flite:kal", "espeak:en-gb-scotland", "espeak:en-us+m3")
 PHRASES = ("that hurts", "my hip hurts", "pins and needles", "ow stop")
-ROUTINE, AT = "figure-four", 5.0
+MOMENTS = (("figure-four", 5.0), ("psoas-stretch", 3.0), ("spinal-twist", 3.5))  # routine, seconds in
 
 MARGINS = (4.0, 5.0, 6.0)  # dB above the echo bound that a band must be
 SHARES = (0.1, 0.15, 0.2)  # of the bands, for a frame to be talk
@@ -66,7 +67,7 @@ class HearsNothing:
 
 def record(task: tuple) -> dict:
     """Run one session in the room; return what the microphone heard and what the guide played."""
-    kind, room, what = task
+    kind, room, what, at = task
     library = load_library()
     echo.TALK_OVER_FRAMES = 10 ** 9  # never halt
     speaker = VirtualSpeaker(VirtualClock())
@@ -77,18 +78,19 @@ def record(task: tuple) -> dict:
                         speaker=speaker)
         else:
             work = Path(scratch)
-            said = synth(what[1], what[0], work / "said.wav")
-            end = AT + speech_end(said)
-            wav = concat([silence(AT, work / "lead.wav"), said, silence(2.0, work / "tail.wav")], work / "in.wav")
+            voice, phrase, routine = what
+            said = synth(phrase, voice, work / "said.wav")
+            end = at + speech_end(said)
+            wav = concat([silence(at, work / "lead.wav"), said, silence(2.0, work / "tail.wav")], work / "in.wav")
             recording = WavSource(wav, sample_rate=16000)
-            run_in_room(library[ROUTINE], room, HearsNothing(), publish=lambda e: None, recording=recording,
-                        speaker=speaker, until=AT + 4.0)
+            run_in_room(library[routine], room, HearsNothing(), publish=lambda e: None, recording=recording,
+                        speaker=speaker, until=at + 4.0)
             recording = WavSource(wav, sample_rate=16000)
         blocks = int(speaker.clock.now() * 16000 / BLOCK) + 1
         heard = RoomMicrophone(room, speaker, recording).blocks()  # the same mix again, now that all is played
         raw = np.concatenate([np.frombuffer(next(heard).pcm, dtype=np.int16) for _ in range(blocks)])
-    return {"kind": kind, "label": f"{what} {room.echo_db:+g} dB rt60 {room.rt60 if room.reverb else 0}",
-            "end": end, "raw": raw, "played": speaker.between(0.0, len(raw))}
+    return {"kind": kind, "label": f"{what} {at:g} s, {room.echo_db:+g} dB, rt60 {room.rt60 if room.reverb else 0}",
+            "at": at, "end": end, "raw": raw, "played": speaker.between(0.0, len(raw))}
 
 
 def peak(task: tuple) -> tuple[str, str, float]:
@@ -103,13 +105,14 @@ def peak(task: tuple) -> tuple[str, str, float]:
     window = echo.TALK_OVER_WINDOW
     sums = np.convolve(counts, np.ones(window), mode="full")[: len(counts)]
     if run["kind"] == "barge":
-        sums = [s for s, t in zip(sums, times, strict=True) if AT <= t <= run["end"] + 1.0]
+        sums = [s for s, t in zip(sums, times, strict=True) if run["at"] <= t <= run["end"] + 1.0]
     return run["kind"], run["label"], float(max(sums, default=0))
 
 
 def main() -> None:
-    tasks = [("self", room, rid) for rid in load_library() for room in ROOMS]
-    tasks += [("barge", room, (v, p)) for room in ROOMS for v in VOICES for p in PHRASES]
+    tasks = [("self", room, rid, 0.0) for rid in load_library() for room in ROOMS]
+    tasks += [("barge", room, (v, p, rid), at)
+              for room in ROOMS for v in VOICES for p in PHRASES for rid, at in MOMENTS]
     missed: list[str] = []
     with Pool(2) as pool:
         runs = pool.map(record, tasks)

@@ -36,9 +36,11 @@ def _lines() -> np.ndarray:
 
 
 @pytest.mark.parametrize("rt60", [None, 0.3, 0.7], ids=["dry", "rt60-0.3", "rt60-0.7"])
-def test_the_guide_s_echo_alone_is_never_talk(rt60):
+def test_the_guide_s_echo_alone_comes_nowhere_near_a_halt(rt60):
+    """Its echo alone: at most a stray frame taken for talk, never half of what would halt the guide."""
     detector, counts = _hear(_lines(), _in_room(_lines(), rt60))
-    assert detector.ready and sum(counts) == 0
+    assert detector.ready
+    assert max(np.convolve(counts, np.ones(TALK_OVER_WINDOW))) <= TALK_OVER_FRAMES / 2
 
 
 def test_the_room_s_decay_is_what_keeps_a_reverberant_tail_from_being_talk(monkeypatch):

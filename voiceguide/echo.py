@@ -281,8 +281,8 @@ class CancelledMicrophone:
     """A microphone with the guide's own voice taken out: 16 kHz blocks, echo-cancelled against what the
     loudspeaker played at the same moment. It also tells whether the guide has been talking lately and
     whether someone talked over it (:class:`~voiceguide.talk_over.TalkOverGuide`, which reads the raw
-    microphone and does not rely on the canceller): the block with which ``TALK_OVER_FRAMES`` of the last
-    ``TALK_OVER_WINDOW`` blocks' frames held such talk is marked ``talked_over``, and the guide stops to listen
+    microphone and does not rely on the canceller): the first block with which ``TALK_OVER_FRAMES`` frames of
+    the last ``TALK_OVER_WINDOW`` blocks held such talk is marked ``talked_over``, and the guide stops to listen
     (once it has learnt how its own voice comes back, with the echo's delay found)."""
 
     sample_rate = RATE

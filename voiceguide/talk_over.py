@@ -32,7 +32,7 @@ LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range
 # Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and a routine the bench does not
 # use (see there for the figures).
 MARGIN_DB = 5.0  # a band is above the echo when this much louder than the most the echo could give
-SHARE = 0.15  # a frame is talk when at least this share of its bands are
+SHARE = 0.1  # a frame is talk when at least this share of its bands are (2 of 16)
 HOLD = 0.6  # seconds of the reference the echo bound looks back over
 DECAYS_DB = (3.0, 1.5, 0.8, 0.5, 0.3)  # room decays tried, dB per 10 ms (RT60 0.2 s to 2 s)
 GAIN_PERCENTILE = 90  # the echo gain of a band: this percentile of microphone / bound while the guide talks
