@@ -17,7 +17,7 @@ Then, for each band margin (``MARGIN_DB``) and share of bands (``SHARE``), it ru
 recording, with the reference lined up exactly (the virtual room has no delay to find), and sums its talk
 frames over windows of ``TALK_OVER_WINDOW`` blocks. It prints the most any self-run reached (a halt at any
 threshold up to it) and, for each threshold, the phrases caught (reached between their start and 1 s after
-their end). About 6 minutes on 2 cores.
+their end). About 10 minutes on 2 cores.
 
     python scripts/tune-talk-over.py
 """

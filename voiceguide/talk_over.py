@@ -29,7 +29,7 @@ import numpy as np
 RATE = 16000
 HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
 LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range
-# Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and a routine the bench does not
+# Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and routines the bench does not
 # use (see there for the figures).
 MARGIN_DB = 5.0  # a band is above the echo when this much louder than the most the echo could give
 SHARE = 0.1  # a frame is talk when at least this share of its bands are (2 of 16)
