@@ -64,6 +64,8 @@ class TalkOverGuide:
         hold = round(HOLD * RATE / HOP)
         self.fades = np.array([(10 ** (-d / 10)) ** np.arange(hold) for d in DECAYS_DB])[:, :, None]
         self.references: deque[np.ndarray] = deque(maxlen=hold)
+        self.nothing = np.zeros(len(self.edges) - 1)  # the bands of a frame the guide played nothing in
+        self.silent_for = 0  # frames since the guide last played anything
         self.heard_tail = np.zeros(WINDOW - HOP)
         self.played_tail = np.zeros(WINDOW - HOP)
         self.quiet: deque[np.ndarray] = deque(maxlen=HISTORY)  # band energies heard while the guide was silent
@@ -86,17 +88,23 @@ class TalkOverGuide:
         heard = np.concatenate([self.heard_tail, heard.astype(np.float64)])
         played = np.concatenate([self.played_tail, played.astype(np.float64)])
         self.heard_tail, self.played_tail = heard[-(WINDOW - HOP):], played[-(WINDOW - HOP):]
-        noise = np.percentile(self.quiet, 50, axis=0) if self.quiet else 0.0
+        noise: np.ndarray | float | None = None  # the room's noise per band, worked out only when needed
         talk = 0
         for start in range(0, len(heard) - WINDOW + 1, HOP):
-            frame = heard[start:start + WINDOW]
-            mic, reference = self._bands(frame), self._bands(played[start:start + WINDOW])
-            self.references.appendleft(reference)
+            frame, reference = heard[start:start + WINDOW], played[start:start + WINDOW]
+            mic = self._bands(frame)
+            self.silent_for = 0 if reference.any() else self.silent_for + 1
+            self.references.appendleft(self._bands(reference) if not self.silent_for else self.nothing)
+            if self.silent_for >= len(self.references):  # the guide has been silent for the whole hold
+                self.quiet.append(mic)
+                continue
             history = np.array(self.references)
             bounds = (history[None] * self.fades[:, : len(history)]).max(axis=1)  # per decay, per band
             if bounds[-1].sum() < AUDIBLE * bounds.shape[1]:
                 self.quiet.append(mic)
                 continue
+            if noise is None:
+                noise = np.percentile(self.quiet, 50, axis=0) if self.quiet else 0.0
             loud = np.sqrt(np.mean(frame[HOP // 2: HOP // 2 + HOP] ** 2)) >= SILENT
             above = mic > self.margin * (self.gain * bounds[self.decay] + noise)
             is_talk = self.ready and loud and bool(above.mean() >= SHARE)
