@@ -23,6 +23,12 @@ import soxr
 from voiceguide.errors import VoiceguideError
 
 BLOCK_SECONDS = 0.1
+QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
+
+
+def rms(samples: np.ndarray) -> float:
+    """The root-mean-square level of int16 samples (0 for none)."""
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
 class AudioError(VoiceguideError):

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voiceguide.audio import AudioSource, Block, Resampler
+from voiceguide.audio import QUIET, AudioSource, Block, Resampler, rms
 from voiceguide.errors import VoiceguideError
 from voiceguide.talk_over import TalkOverGuide
 
@@ -142,14 +142,6 @@ class DoubleTalk:
             return heard_rms > max(QUIET, 2 * float(np.percentile(self.silent, 20)))
         self.ratios.append(heard_rms / level)
         return heard_rms > self.margin * float(np.percentile(self.ratios, 25)) * level + QUIET
-
-
-QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
-
-
-def rms(samples: np.ndarray) -> float:
-    """The root-mean-square level of int16 samples (0 for none)."""
-    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
 class PlayedLog:

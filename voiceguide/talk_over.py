@@ -26,6 +26,8 @@ from collections import deque
 
 import numpy as np
 
+from voiceguide.audio import QUIET, rms
+
 RATE = 16000
 HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
 LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range
@@ -40,7 +42,6 @@ HISTORY = 3000  # frames (30 s) the echo gain, the room's decay and its noise ar
 LEARNT = 200  # frames of the guide's voice (2 s) learnt from before any frame counts as talk
 REFIT = 20  # frames between fits of the room's decay and the echo gain
 AUDIBLE = 1e3  # a band's energy (int16 units squared, summed over its bins) below this is silence
-SILENT = 30.0  # a frame quieter than this (int16 RMS, about -60 dBFS) is not talk
 
 
 def _band_edges() -> np.ndarray:
@@ -105,7 +106,7 @@ class TalkOverGuide:
                 continue
             if noise is None:
                 noise = np.percentile(self.quiet, 50, axis=0) if self.quiet else 0.0
-            loud = np.sqrt(np.mean(frame[HOP // 2: HOP // 2 + HOP] ** 2)) >= SILENT
+            loud = rms(frame[HOP // 2: HOP // 2 + HOP]) >= QUIET  # a frame of silence is not talk
             above = mic > self.margin * (self.gain * bounds[self.decay] + noise)
             is_talk = self.ready and loud and bool(above.mean() >= SHARE)
             talk += int(is_talk)
