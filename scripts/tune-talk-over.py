@@ -33,7 +33,7 @@ import numpy as np
 from voiceguide import echo, talk_over
 from voiceguide.audio import WavSource
 from voiceguide.clock import VirtualClock
-from voiceguide.corpus import concat, silence, speech_end, synth
+from voiceguide.corpus import said_at
 from voiceguide.recognizers import Result
 from voiceguide.room import BLOCK, Room, RoomMicrophone, patient_user, run_in_room
 from voiceguide.routines import load_library
@@ -77,15 +77,11 @@ def record(task: tuple) -> dict:
             run_in_room(library[what], room, HearsNothing(), publish=lambda e: None, respond=patient_user(),
                         speaker=speaker)
         else:
-            work = Path(scratch)
             voice, phrase, routine = what
-            said = synth(phrase, voice, work / "said.wav")
-            end = at + speech_end(said)
-            wav = concat([silence(at, work / "lead.wav"), said, silence(2.0, work / "tail.wav")], work / "in.wav")
-            recording = WavSource(wav, sample_rate=16000)
-            run_in_room(library[routine], room, HearsNothing(), publish=lambda e: None, recording=recording,
-                        speaker=speaker, until=at + 4.0)
-            recording = WavSource(wav, sample_rate=16000)
+            wav, end = said_at(phrase, voice, at, Path(scratch))
+            run_in_room(library[routine], room, HearsNothing(), publish=lambda e: None,
+                        recording=WavSource(wav, sample_rate=16000), speaker=speaker, until=at + 4.0)
+            recording = WavSource(wav, sample_rate=16000)  # read again, for the same mix below
         blocks = int(speaker.clock.now() * 16000 / BLOCK) + 1
         heard = RoomMicrophone(room, speaker, recording).blocks()  # the same mix again, now that all is played
         raw = np.concatenate([np.frombuffer(next(heard).pcm, dtype=np.int16) for _ in range(blocks)])

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import LIBRARY, cli
 from voiceguide.audio import WavSource
-from voiceguide.corpus import concat, silence, synth
+from voiceguide.corpus import said_at
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.events import Ended, OutputEvent, PainReported, Paused, Said
 from voiceguide.room import RATE, Room, patient_user, run_in_room
@@ -35,8 +35,7 @@ def test_a_routine_runs_to_the_end_with_its_own_voice_in_the_room(room):
 
 
 def test_pain_said_over_the_guide_stops_it(tmp_path):
-    said = synth("it hurts", "flite:rms", tmp_path / "said.wav")
-    wav = concat([silence(4.0, tmp_path / "a.wav"), said, silence(2.0, tmp_path / "b.wav")], tmp_path / "in.wav")
+    wav, _ = said_at("it hurts", "flite:rms", 4.0, tmp_path)
     out = _run("shotgun", Room(-10.0), recording=WavSource(wav, sample_rate=RATE), until=9.0)
     (pain,) = [e for e in out if isinstance(e, PainReported)]
     assert 4.0 < pain.t < 6.0 and pain.state == "setup"
@@ -45,8 +44,7 @@ def test_pain_said_over_the_guide_stops_it(tmp_path):
 def test_pain_said_over_the_guide_that_the_recogniser_cannot_make_out_still_halts_it(tmp_path):
     """Over the guide's voice at 0 dB, "my back hurts" is not made out; that someone talked over it is heard,
     and the guide stops talking, freezes the exercise and asks."""
-    said = synth("my back hurts", "flite:awb", tmp_path / "said.wav")
-    wav = concat([silence(4.0, tmp_path / "a.wav"), said, silence(2.0, tmp_path / "b.wav")], tmp_path / "in.wav")
+    wav, _ = said_at("my back hurts", "flite:awb", 4.0, tmp_path)
     out = _run("shotgun", Room(0.0), recording=WavSource(wav, sample_rate=RATE), until=9.0)
     (halt,) = [e for e in out if isinstance(e, Paused)]
     assert halt.by == "talk" and 4.5 < halt.t < 5.5

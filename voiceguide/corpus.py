@@ -123,6 +123,14 @@ def speech_end(path: Path) -> float:
     return float((loud[-1] + 1) * frame / rate) if len(loud) else 0.0
 
 
+def said_at(text: str, voice: str, at: float, folder: Path, after: float = 2.0) -> tuple[Path, float]:
+    """A recording of ``text`` said ``at`` seconds in, then ``after`` seconds of silence (a WAV in ``folder``),
+    and the second at which its words end."""
+    said = synth(text, voice, folder / "said.wav")
+    wav = concat([silence(at, folder / "lead.wav"), said, silence(after, folder / "tail.wav")], folder / "in.wav")
+    return wav, at + speech_end(said)
+
+
 def session_audio(lines: list[tuple[float, str]], voice: str, folder: Path, name: str) -> Path:
     """A recording with each phrase starting at its time (seconds), silence between."""
     parts: list[Path] = []

@@ -22,7 +22,7 @@ from typing import Any
 from voiceguide.audio import WavSource
 from voiceguide.bench import hearing
 from voiceguide.bench.measures import Share
-from voiceguide.corpus import concat, silence, speech_end, synth
+from voiceguide.corpus import said_at
 from voiceguide.events import Ended, OutputEvent, PainReported, Paused
 from voiceguide.room import Room, patient_user, run_in_room
 from voiceguide.routines import load_library
@@ -79,10 +79,7 @@ def run_self(task: tuple[str, float, bool]) -> RoomRun:
 def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
     rid, voice, phrase, echo_db, reverb = task
     with tempfile.TemporaryDirectory(prefix="voiceguide-barge-") as scratch:
-        work = Path(scratch)
-        said = synth(phrase, voice, work / "said.wav")
-        wav = concat([silence(BARGE_AT, work / "lead.wav"), said, silence(2.0, work / "tail.wav")], work / "in.wav")
-        end = BARGE_AT + speech_end(said)
+        wav, end = said_at(phrase, voice, BARGE_AT, Path(scratch))
         out: list[OutputEvent] = []
         recognizer = next(iter(hearing._recognizers.values()))
         recognizer.reset()
