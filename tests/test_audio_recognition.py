@@ -49,6 +49,14 @@ def test_spoken_it_hurts_halts_the_exercise_at_once(recordings, voice, snr, tmp_
         assert next(e for e in events if e["type"] == "pause")["by"] == "unsure"
 
 
+def test_words_between_stretches_of_digital_silence_are_heard(tmp_path):
+    """A synthesised clip (or a sound server's idle stream) is exactly zero around the words; pocketsphinx's
+    search used to lose the phrase's path there and hear nothing at all. The recogniser's noise floor keeps it."""
+    wav = session_audio([(0.4, "my leg is numb")], "espeak:en-us:165", tmp_path, "numb")
+    heard = [h.text for h in heard_events(WavSource(wav), sphinx())]
+    assert "my leg is numb" in heard
+
+
 def test_simulate_audio_cli_json(tmp_path):
     # The guide's opening and set-up lines take about 15 s to say, as live: a "ready" said over them is
     # heard and set aside (the microphone cannot tell it from the guide's voice); one after them is acted on.
