@@ -147,3 +147,23 @@ def test_talk_over_the_guide_is_told_from_an_echo_the_canceller_cannot_take_out(
         out = np.concatenate([np.frombuffer(b.pcm, dtype=np.int16) for b in blocks]).astype(np.float64)
         heard = drifted[: len(out)] * 0.5
         assert 10 * np.log10(np.mean(heard[-4 * RATE:] ** 2) / np.mean(out[-4 * RATE:] ** 2)) < 12  # dB taken out
+
+
+@pytest.mark.parametrize("talk_seconds", [0.0, 1.0])
+def test_over_the_guide_a_result_is_sure_only_while_someone_is_heard_talking(talk_seconds):
+    """The recogniser may be "sure" of a phrase in the guide's own echo: that is sure only within 1.5 s of talk
+    over the guide, as the talk-over detector tells it (here the canceller leaves much of the echo, which a
+    level-based check could take for talk)."""
+    import soxr
+
+    played = speechlike(14.0)
+    drifted = soxr.resample(played.astype(np.float64), RATE, RATE * 1.002)[: len(played)]
+    talk = np.zeros(len(played))
+    talk[8 * RATE:8 * RATE + round(talk_seconds * RATE)] = np.random.default_rng(4).standard_normal(
+        round(talk_seconds * RATE)) * 3000
+    mic = CancelledMicrophone(LateMicrophone(drifted, late=0.3, talk=talk), _log(played))
+    sure_at = [round(b.t - 10.0, 1) for b in mic.blocks() if mic._learnt() and mic.sure(True)]
+    if talk_seconds:
+        assert sure_at and 8.0 < sure_at[0] < 8.6 and sure_at[-1] < 8.0 + talk_seconds + 2.1  # 0.5 s window, 1.5 s
+    else:
+        assert sure_at == []

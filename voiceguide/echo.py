@@ -24,7 +24,9 @@ from voiceguide.talk_over import TalkOverGuide
 
 RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
 FRAME = 160  # samples per frame at 16 kHz: 10 ms
-TALK_BLOCKS, TALK_NEEDED = 15, 4  # over the guide's voice, a result is sure only after 0.4 s of talk in 1.5 s
+# Over the guide's voice, a result is sure only if someone was heard talking over it within the last 1.5 s: by
+# the talk-over detector once it has learnt the echo; before that, by 0.4 s of talk in 1.5 s from DoubleTalk.
+TALK_BLOCKS, TALK_NEEDED = 15, 4
 TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is this much louder than its echo
 # The guide stops to listen once 0.2 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
 # talk_over.TalkOverGuide; tuned with it by scripts/tune-talk-over.py, on data the bench does not use.
@@ -284,7 +286,8 @@ class CancelledMicrophone:
         self.double_talk = DoubleTalk()
         self.talk_over = TalkOverGuide()
         self.delay = EchoDelay()
-        self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)
+        self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)  # DoubleTalk's verdict on each block
+        self.talk_heard: deque[bool] = deque(maxlen=TALK_BLOCKS)  # the talk-over detector's, once learnt
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.talk_frames: deque[int] = deque(maxlen=TALK_OVER_WINDOW)
         self.talk_learnt_at = 0.0  # the echo's delay when the talk detector began learning the echo
@@ -303,6 +306,7 @@ class CancelledMicrophone:
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
             self.talk_frames.append(self.talk_over.frames(pcm, self._reference_for_talk(start, len(pcm))))
             was_over, over = over, self._learnt() and sum(self.talk_frames) >= TALK_OVER_FRAMES
+            self.talk_heard.append(over)
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=over and not was_over)
 
     def _reference_for_talk(self, start: float, n: int) -> np.ndarray:
@@ -322,8 +326,14 @@ class CancelledMicrophone:
 
     def sure(self, recognizer_sure: bool) -> bool:
         """Is a result sure? Within 1.5 s of the guide's voice, only if someone was heard talking too (over
-        it, or after it)."""
-        return recognizer_sure and (not any(self.playing) or sum(self.talk) >= TALK_NEEDED)
+        it, or after it): as the talk-over detector tells it once it has learnt the echo (the spotter can find
+        "that hurts" in the guide's own reverberant "Say ready when the belt is on", where the level-based
+        DoubleTalk took the echo's residue for talk), and as DoubleTalk tells it before."""
+        if not recognizer_sure or not any(self.playing):
+            return recognizer_sure
+        if self._learnt():
+            return any(self.talk_heard)
+        return sum(self.talk) >= TALK_NEEDED
 
     def close(self) -> None:
         close = getattr(self.source, "close", None)
