@@ -12,8 +12,10 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import re
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,10 +177,9 @@ class SphinxRecognizer:
         self.guide_playing = self.over_guide = False
         self.initial_cmn = self.decoder.get_cmn()
         self.denoiser = Denoiser(settings.suppression, settings.floor)
-        self.endpointer = _endpointer()
+        self._new_stream()
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length
-        self.buffer = b""
         self.last_partial = ""
         self.candidate, self.stable_frames = "", 0
 
@@ -193,9 +194,13 @@ class SphinxRecognizer:
         return results
 
     def _frame(self, frame: bytes) -> list[Result]:
+        """One endpointer frame. The endpointer decides from the window that follows a frame, so it hands speech
+        back a window late (0.18 s); the decoders are given the frames as they are heard instead (at the onset,
+        all those since speech began), and the endpointer only says where an utterance begins and ends."""
+        self.recent.append(frame)
+        self.frames_heard += 1
         was_in_speech = self.endpointer.in_speech
-        speech = self.endpointer.process(frame)
-        if speech is None:
+        if self.endpointer.process(frame) is None:
             return []
         if not was_in_speech:
             search = "room" if self.guide_playing and self.guide else "user"
@@ -206,7 +211,7 @@ class SphinxRecognizer:
                 self.spotter.start_utt()
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
             self.over_guide = self.guide_playing
-        self._decode(speech)
+        self._decode(self._since_speech_began() if not was_in_speech else frame)
         if not self.endpointer.in_speech:
             return self._end_utterance()
         if spotted := self._spot():
@@ -223,6 +228,12 @@ class SphinxRecognizer:
             self.last_partial = text
             return [Result(text, True, over_guide=self.over_guide)]
         return []
+
+    def _since_speech_began(self) -> bytes:
+        """The frames heard from the endpointer's start of speech up to now."""
+        began = round(self.endpointer.speech_start / self.frame_seconds)
+        count = min(max(self.frames_heard - began, 1), len(self.recent))
+        return b"".join(list(self.recent)[-count:])
 
     def _hypothesis_is_current(self) -> bool:
         """Does the best phrase so far reach the audio just heard?
@@ -270,18 +281,22 @@ class SphinxRecognizer:
                 decoder.set_cmn(self.initial_cmn)  # the cepstral mean adapts to the voice and room as it listens
 
     def flush(self) -> list[Result]:
-        self.buffer += self.denoiser.flush()
+        rest = self.buffer + self.denoiser.flush()
         was_in_speech = self.endpointer.in_speech
-        speech = self.endpointer.end_stream(self.buffer) if self.buffer else None
+        speech = self.endpointer.end_stream(rest) if rest else None
         # An Endpointer that ended its stream mid-speech spins forever on the next one (pocketsphinx
         # 5.0): start every stream, such as the microphone's after it comes back, with a fresh one.
-        self.endpointer = _endpointer()
-        self.buffer = b""
+        self._new_stream()
         if not was_in_speech and speech is None:
             return []
-        if speech is not None:
-            self._decode(speech)
+        self._decode(rest if was_in_speech else speech or b"")  # in speech, the frames before were decoded as heard
         return self._end_utterance()
+
+    def _new_stream(self) -> None:
+        self.endpointer = _endpointer()
+        self.recent: deque[bytes] = deque(maxlen=math.ceil(ENDPOINTER_WINDOW / self.endpointer.frame_length) + 2)
+        self.frames_heard = 0
+        self.buffer = b""
 
     def _decode(self, speech: bytes) -> None:
         if speech:  # pocketsphinx 5.1 raises IndexError on an empty buffer, as end_stream can return
