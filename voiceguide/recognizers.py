@@ -178,6 +178,7 @@ class SphinxRecognizer:
         self.initial_cmn = self.decoder.get_cmn()
         self.denoiser = Denoiser(settings.suppression, settings.floor)
         self._new_stream()
+        self.vad = _vad()  # the endpointer's own kind: which frames are speech
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length
         self.last_partial = ""
@@ -196,7 +197,10 @@ class SphinxRecognizer:
     def _frame(self, frame: bytes) -> list[Result]:
         """One endpointer frame. The endpointer decides from the window that follows a frame, so it hands speech
         back a window late (0.18 s); the decoders are given the frames as they are heard instead (at the onset,
-        all those since speech began), and the endpointer only says where an utterance begins and ends."""
+        all those since speech began), and the endpointer only says where an utterance begins and ends. A frame
+        of silence waits until speech follows it: when the utterance ends, the silence after its last word is
+        never decoded (over a tail of noise the grammar's search could lose its way to a phrase's end, and hear
+        nothing at all)."""
         self.recent.append(frame)
         self.frames_heard += 1
         was_in_speech = self.endpointer.in_speech
@@ -211,8 +215,15 @@ class SphinxRecognizer:
                 self.spotter.start_utt()
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
             self.over_guide = self.guide_playing
-        self._decode(self._since_speech_began() if not was_in_speech else frame)
+        if not was_in_speech:
+            self._decode(self._since_speech_began())
+        elif self.vad.is_speech(frame):
+            self._decode(self.held + frame)
+            self.held = b""
+        else:
+            self.held += frame
         if not self.endpointer.in_speech:
+            self.held = b""
             return self._end_utterance()
         if spotted := self._spot():
             return spotted
@@ -296,7 +307,7 @@ class SphinxRecognizer:
         self.endpointer = _endpointer()
         self.recent: deque[bytes] = deque(maxlen=math.ceil(ENDPOINTER_WINDOW / self.endpointer.frame_length) + 2)
         self.frames_heard = 0
-        self.buffer = b""
+        self.buffer = self.held = b""
 
     def _decode(self, speech: bytes) -> None:
         if speech:  # pocketsphinx 5.1 raises IndexError on an empty buffer, as end_stream can return
@@ -349,6 +360,12 @@ def _endpointer():
     from pocketsphinx import Endpointer
 
     return Endpointer(window=ENDPOINTER_WINDOW, ratio=ENDPOINTER_RATIO)
+
+
+def _vad():
+    from pocketsphinx import Vad
+
+    return Vad(mode=Vad.LOOSE)  # as the Endpointer's own, with the same frame length
 
 
 class VoskRecognizer:
