@@ -178,7 +178,6 @@ class SphinxRecognizer:
         self.initial_cmn = self.decoder.get_cmn()
         self.denoiser = Denoiser(settings.suppression, settings.floor)
         self._new_stream()
-        self.vad = _vad()  # the endpointer's own kind: which frames are speech
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length
         self.last_partial = ""
@@ -305,6 +304,7 @@ class SphinxRecognizer:
 
     def _new_stream(self) -> None:
         self.endpointer = _endpointer()
+        self.vad = _vad()  # the endpointer's own kind (it adapts to the noise): which frames are speech
         self.recent: deque[bytes] = deque(maxlen=math.ceil(ENDPOINTER_WINDOW / self.endpointer.frame_length) + 2)
         self.frames_heard = 0
         self.buffer = self.held = b""
