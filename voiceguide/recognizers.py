@@ -197,9 +197,9 @@ class SphinxRecognizer:
         """One endpointer frame. The endpointer decides from the window that follows a frame, so it hands speech
         back a window late (0.18 s); the decoders are given the frames as they are heard instead (at the onset,
         all those since speech began), and the endpointer only says where an utterance begins and ends. A frame
-        of silence waits until speech follows it: when the utterance ends, the silence after its last word is
-        never decoded (over a tail of noise the grammar's search could lose its way to a phrase's end, and hear
-        nothing at all)."""
+        of silence waits for the grammar's decoder until speech follows it: when the utterance ends, the silence
+        after its last word is never decoded there (over a tail of noise the grammar's search could lose its way
+        to a phrase's end, and hear nothing at all)."""
         self.recent.append(frame)
         self.frames_heard += 1
         was_in_speech = self.endpointer.in_speech
@@ -217,9 +217,11 @@ class SphinxRecognizer:
         if not was_in_speech:
             self._decode(self._since_speech_began())
         elif self.vad.is_speech(frame):
-            self._decode(self.held + frame)
+            self._decode(self.held, spotter=False)
+            self._decode(frame)
             self.held = b""
-        else:
+        else:  # the spotter hears it at once: it decides on a keyphrase only some frames after its end
+            self._decode(frame, grammar=False)
             self.held += frame
         if not self.endpointer.in_speech:
             self.held = b""
@@ -309,10 +311,11 @@ class SphinxRecognizer:
         self.frames_heard = 0
         self.buffer = self.held = b""
 
-    def _decode(self, speech: bytes) -> None:
+    def _decode(self, speech: bytes, grammar: bool = True, spotter: bool = True) -> None:
         if speech:  # pocketsphinx 5.1 raises IndexError on an empty buffer, as end_stream can return
-            self.decoder.process_raw(speech, False, False)
-            if self.spotter is not None:
+            if grammar:
+                self.decoder.process_raw(speech, False, False)
+            if spotter and self.spotter is not None:
                 self.spotter.process_raw(speech, False, False)
 
 
