@@ -127,11 +127,9 @@ def test_a_quiet_block_after_the_guide_is_not_talk():
     assert double_talk.talking(voice, silent)
 
 
-@pytest.mark.parametrize("talk_seconds, marked", [(0.0, 0), (1.0, 1)])
-def test_talk_over_the_guide_is_told_from_an_echo_the_canceller_cannot_take_out(talk_seconds, marked):
-    """A loudspeaker whose clock runs 0.2 % fast against the microphone's (as through a resampling loopback):
-    the canceller takes out little of the echo, yet its echo alone marks nothing, and a sound over it is
-    marked."""
+def drifting_loudspeaker(talk_seconds: float) -> tuple[CancelledMicrophone, np.ndarray]:
+    """A loudspeaker whose clock runs 0.2 % fast against the microphone's (as through a resampling loopback),
+    heard 0.3 s late, with ``talk_seconds`` of someone talking from 8 s; and the echo as played there."""
     import soxr
 
     played = speechlike(14.0)
@@ -139,7 +137,14 @@ def test_talk_over_the_guide_is_told_from_an_echo_the_canceller_cannot_take_out(
     talk = np.zeros(len(played))
     talk[8 * RATE:8 * RATE + round(talk_seconds * RATE)] = np.random.default_rng(4).standard_normal(
         round(talk_seconds * RATE)) * 3000
-    mic = CancelledMicrophone(LateMicrophone(drifted, late=0.3, talk=talk), _log(played))
+    return CancelledMicrophone(LateMicrophone(drifted, late=0.3, talk=talk), _log(played)), drifted
+
+
+@pytest.mark.parametrize("talk_seconds, marked", [(0.0, 0), (1.0, 1)])
+def test_talk_over_the_guide_is_told_from_an_echo_the_canceller_cannot_take_out(talk_seconds, marked):
+    """Through a drifting loudspeaker the canceller takes out little of the echo, yet its echo alone marks
+    nothing, and a sound over it is marked."""
+    mic, drifted = drifting_loudspeaker(talk_seconds)
     blocks = list(mic.blocks())
     marks = [b.t - 10.0 for b in blocks if b.talked_over]
     assert len(marks) == marked and all(8.0 < t < 8.6 for t in marks)
@@ -154,14 +159,7 @@ def test_over_the_guide_a_result_is_sure_only_while_someone_is_heard_talking(tal
     """The recogniser may be "sure" of a phrase in the guide's own echo: that is sure only within 1.5 s of talk
     over the guide, as the talk-over detector tells it (here the canceller leaves much of the echo, which a
     level-based check could take for talk)."""
-    import soxr
-
-    played = speechlike(14.0)
-    drifted = soxr.resample(played.astype(np.float64), RATE, RATE * 1.002)[: len(played)]
-    talk = np.zeros(len(played))
-    talk[8 * RATE:8 * RATE + round(talk_seconds * RATE)] = np.random.default_rng(4).standard_normal(
-        round(talk_seconds * RATE)) * 3000
-    mic = CancelledMicrophone(LateMicrophone(drifted, late=0.3, talk=talk), _log(played))
+    mic, _ = drifting_loudspeaker(talk_seconds)
     sure_at = [round(b.t - 10.0, 1) for b in mic.blocks() if mic._learnt() and mic.sure(True)]
     if talk_seconds:
         assert sure_at and 8.0 < sure_at[0] < 8.6 and sure_at[-1] < 8.0 + talk_seconds + 2.1  # 0.5 s window, 1.5 s
