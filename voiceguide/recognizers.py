@@ -88,13 +88,13 @@ VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW"
 class SphinxSettings:
     """What the embedded recogniser hears and how widely it searches, chosen with ``scripts/tune-recogniser.py``
     on its own phrasings, voices and noise (not the bench's). Against pocketsphinx as it comes (no suppression,
-    digital silence left as it is), on that data: pain halted 183 -> 242 of 300 clips clean and 229 -> 243 in
-    pink noise at 8 dB; other clips halted 112 -> 125 of 297 clean and 153 -> 144 in noise; none stopped."""
+    digital silence left as it is), on that data: pain halted 183 -> 247 of 300 clips clean and 225 -> 240 in
+    pink noise at 8 dB; other clips halted 115 -> 124 of 297 clean and 158 -> 143 in noise; none stopped."""
 
     suppression: int = 3  # WebRTC noise suppression level (0 off, up to 4)
     floor: float = 30.0  # RMS (int16) of the white noise floor added after suppression; 0 off
     # How far below the best a path may fall and live on (pocketsphinx's defaults): wider beams heard more pain
-    # (1e-80: 261 of 300 clean) but halted for far more of everything else (151 of 297).
+    # (1e-80: 259 of 300 clean) but halted for far more of everything else (149 of 297).
     beam: float = 1e-48
     wbeam: float = 7e-29  # the same at a word's end
     pbeam: float = 1e-48  # the same for entering the next phone
