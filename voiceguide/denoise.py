@@ -29,22 +29,20 @@ class Denoiser:
 
     def __init__(self, level: int, floor: float, seed: int = 0):
         self.level, self.floor, self.seed = level, floor, seed
-        self.suppressor = None
+        self.processor = None
         if level:
             try:
                 from webrtc_noise_gain import AudioProcessor
             except (ImportError, OSError) as e:  # a machine fault: hear without it, and say so
                 log.warning("noise suppression cannot load (%s); hearing without it. pip install webrtc-noise-gain", e)
             else:
-                self.suppressor = AudioProcessor(0, level)  # no automatic gain: the recogniser normalises levels
+                self.processor = AudioProcessor
         self.reset()
 
     def reset(self) -> None:
         """Forget the noise learnt and start the floor's noise again: the same input gives the same output."""
-        if self.suppressor is not None:
-            from webrtc_noise_gain import AudioProcessor
-
-            self.suppressor = AudioProcessor(0, self.level)
+        # No automatic gain (0): the recogniser's cepstral mean normalises the level.
+        self.suppressor = self.processor(0, self.level) if self.processor is not None else None
         self.random = np.random.default_rng(self.seed)
         self.pending = b""
 
