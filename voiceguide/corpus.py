@@ -1,7 +1,8 @@
 """Synthesised speech for the tests and the bench: flite and espeak-ng to WAV, reshaped and mixed with noise by sox.
 
 A voice is written ``flite:NAME[:STRETCH]`` or ``espeak:NAME[:WPM]``; :func:`voice_at` picks the
-speaking rate. Nothing here is committed audio: every clip is made on the fly.
+speaking rate. Nothing here is committed audio: every clip is made on the fly, the same to the byte every time
+(sox dithers what it writes at 16 bits with random noise unless told ``-R``).
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ def synth(text: str, voice: str, out: Path) -> Path:
 
 
 def silence(seconds: float, out: Path) -> Path:
-    subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(out), "trim", "0", str(seconds)],
+    subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(out), "trim", "0", str(seconds)],
                    check=True)
     return out
 
 
 def concat(parts: list[Path], out: Path) -> Path:
-    subprocess.run(["sox", *map(str, parts), str(out)], check=True)
+    subprocess.run(["sox", "-R", *map(str, parts), str(out)], check=True)
     return out
 
 
@@ -76,21 +77,22 @@ def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None,
     length = str(duration(clean))
     if kind == "babble":
         assert babble is not None
-        subprocess.run(["sox", str(babble), str(noise), "repeat", "9", "trim", "0", length], check=True)
+        subprocess.run(["sox", "-R", str(babble), str(noise), "repeat", "9", "trim", "0", length], check=True)
     else:
         subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
                         "synth", length, f"{kind}noise", "vol", "0.5"], check=True)
     gain = rms(speech or clean) / (10 ** (snr_db / 20)) / max(rms(noise), 1e-9)
     # Both halved, as sox -m does by default when no volume is given: the ratio (the SNR) is what counts.
-    subprocess.run(["sox", "-m", "-v", "0.5", str(clean), "-v", f"{gain / 2:.6f}", str(noise), str(out)], check=True)
+    subprocess.run(["sox", "-R", "-m", "-v", "0.5", str(clean), "-v", f"{gain / 2:.6f}", str(noise), str(out)],
+                   check=True)
     noise.unlink()
     return out
 
 
 def add_reverb(clean: Path, out: Path) -> Path:
     """``clean`` as heard across a small, bare room (sox reverb: 50 % reverberance)."""
-    subprocess.run(["sox", str(clean), str(out), "reverb", "50", "50", "60", "pad", "0", "0.5"], check=True)
-    subprocess.run(["sox", str(out), str(out.with_suffix(".mono.wav")), "remix", "-"], check=True)
+    subprocess.run(["sox", "-R", str(clean), str(out), "reverb", "50", "50", "60", "pad", "0", "0.5"], check=True)
+    subprocess.run(["sox", "-R", str(out), str(out.with_suffix(".mono.wav")), "remix", "-"], check=True)
     out.with_suffix(".mono.wav").replace(out)
     return out
 
@@ -103,11 +105,11 @@ def babble(folder: Path) -> Path | None:
     parts = []
     for i, path in enumerate(voices):
         part = folder / f"babble{i}.wav"
-        subprocess.run(["sox", str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(part), "trim", f"{0.7 * i}"],
-                       check=True)
+        subprocess.run(["sox", "-R", str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(part),
+                        "trim", f"{0.7 * i}"], check=True)
         parts.append(str(part))
     out = folder / "babble.wav"
-    subprocess.run(["sox", "-m", *parts, str(out)], check=True)
+    subprocess.run(["sox", "-R", "-m", *parts, str(out)], check=True)
     return out
 
 
@@ -156,6 +158,6 @@ def testdata_recordings(folder: Path, limit: int | None = None) -> list[Path]:
     for path in (sorted(TESTDATA.rglob("*.wav")) + sorted(TESTDATA.rglob("*.raw")))[:limit]:
         wav = folder / f"testdata-{path.parent.name}-{path.stem}.wav"
         kind = ["-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1"] if path.suffix == ".raw" else []
-        subprocess.run(["sox", *kind, str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
+        subprocess.run(["sox", "-R", *kind, str(path), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
         out.append(wav)
     return out
