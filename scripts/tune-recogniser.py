@@ -28,10 +28,12 @@ from multiprocessing import Pool
 from pathlib import Path
 
 from voiceguide.audio import WavSource
-from voiceguide.corpus import add_noise, concat, silence, synth
-from voiceguide.engines import listening_for, pain_phrases
+from voiceguide.bench.language import read_phrasings
+from voiceguide.bench.plan import LEAD, TAIL
+from voiceguide.corpus import RATE, add_noise, concat, silence, synth
+from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.intents import IntentParser
-from voiceguide.recognizers import SPHINX, SphinxRecognizer, SphinxSettings, heard_events
+from voiceguide.recognizers import SPHINX, SphinxSettings, heard_events
 from voiceguide.routines import load_library, spoken_names
 
 PHRASINGS = Path(__file__).resolve().parent.parent / "tests" / "phrases" / "dev.tsv"
@@ -44,17 +46,11 @@ SWEEP = [DEFAULTS] + [SphinxSettings(suppression, floor, b, w, p) for (b, w, p),
                       if SphinxSettings(suppression, floor, b, w, p) != DEFAULTS]
 
 
-def phrasings() -> list[tuple[str, bool]]:
-    """(text, is pain) for each line of the tuning phrasings."""
-    rows = [line.split("\t") for line in PHRASINGS.read_text().splitlines() if line and not line.startswith("#")]
-    return [(text, intent == "pain") for _, intent, _, text in rows]
-
-
 def make_clip(job: tuple[str, str, int, Path]) -> list[tuple[str, str, Path]]:
     """One phrasing in one voice, padded with silence as the bench pads its clips, clean and in noise."""
     text, voice, number, folder = job
     said = synth(text, voice, folder / f"{number}.said.wav")
-    clean = concat([silence(0.4, folder / f"{number}.lead.wav"), said, silence(1.0, folder / f"{number}.tail.wav")],
+    clean = concat([silence(LEAD, folder / f"{number}.lead.wav"), said, silence(TAIL, folder / f"{number}.tail.wav")],
                    folder / f"{number}.clean.wav")
     noisy = add_noise(clean, 8.0, folder / f"{number}.noisy.wav", speech=said, kind="pink")
     return [(text, "clean", clean), (text, "pink 8 dB", noisy)]
@@ -65,8 +61,7 @@ def score(job: tuple[SphinxSettings, list[tuple[str, bool, str, Path]]]) -> dict
     settings, clips = job
     library = load_library()
     parser = IntentParser(spoken_names(library))
-    phrases, guide = listening_for(library)
-    recognizer = SphinxRecognizer(phrases, guide, spot=pain_phrases(phrases), settings=settings)
+    recognizer = build_recognizer(EngineChoice("sphinx"), library, RATE, sphinx=settings)
     counts: dict[str, int] = {}
     for _, pain, condition, wav in clips:
         recognizer.reset()
@@ -80,7 +75,7 @@ def score(job: tuple[SphinxSettings, list[tuple[str, bool, str, Path]]]) -> dict
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voiceguide-tune-recogniser-"))
-    pain_of = dict(phrasings())
+    pain_of = {p.text: p.intent == "pain" for p in read_phrasings(PHRASINGS)}
     jobs = [(text, voice, i * len(VOICES) + v, folder) for i, text in enumerate(pain_of)
             for v, voice in enumerate(VOICES)]
     with Pool(2) as pool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from voiceguide.models import find_model
 from voiceguide.programmes import spoken_names_with_programmes
-from voiceguide.recognizers import Recognizer, RecognizerError, SphinxRecognizer, VoskRecognizer
+from voiceguide.recognizers import SPHINX, Recognizer, RecognizerError, SphinxRecognizer, SphinxSettings, VoskRecognizer
 from voiceguide.routines import Routine
 from voiceguide.session import guide_lines
 from voiceguide.vocabulary import PHRASEBOOK, grammar_phrases
@@ -96,14 +96,15 @@ def pain_phrases(phrases: Iterable[str]) -> list[str]:
 
 
 def build_recognizer(choice: EngineChoice, library: Mapping[str, Routine], sample_rate: int,
-                     verbose: bool = False) -> Recognizer:
-    """A recogniser for ``choice`` listening for what ``library``'s sessions need, at ``sample_rate``."""
+                     verbose: bool = False, sphinx: SphinxSettings = SPHINX) -> Recognizer:
+    """A recogniser for ``choice`` listening for what ``library``'s sessions need, at ``sample_rate``
+    (``sphinx``: the embedded engine's settings, varied only by its tuning script)."""
     phrases, guide = listening_for(library)
     if choice.engine == "vosk":
         assert choice.model is not None
         return VoskRecognizer(choice.model, phrases, sample_rate, verbose=verbose, guide=guide)
     if choice.engine == "sphinx":
-        return SphinxRecognizer(phrases, guide, spot=pain_phrases(phrases))
+        return SphinxRecognizer(phrases, guide, spot=pain_phrases(phrases), settings=sphinx)
     raise RecognizerError(f"'{choice.engine}' is not a speech engine")
 
 
