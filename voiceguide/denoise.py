@@ -27,8 +27,8 @@ class Denoiser:
     """Noise suppression at ``level`` (0 off, 1-4 stronger) and a white noise floor of RMS ``floor`` (int16; 0
     off), for int16 mono PCM at 16 kHz. Audio comes out as it goes in, up to 10 ms later."""
 
-    def __init__(self, level: int, floor: float, seed: int = 0):
-        self.level, self.floor, self.seed = level, floor, seed
+    def __init__(self, level: int, floor: float):
+        self.level, self.floor = level, floor
         self.processor = None
         if level:
             try:
@@ -43,7 +43,7 @@ class Denoiser:
         """Forget the noise learnt and start the floor's noise again: the same input gives the same output."""
         # No automatic gain (0): the recogniser's cepstral mean normalises the level.
         self.suppressor = self.processor(0, self.level) if self.processor is not None else None
-        self.random = np.random.default_rng(self.seed)
+        self.random = np.random.default_rng(0)
         self.pending = b""
 
     def process(self, pcm: bytes) -> bytes:
