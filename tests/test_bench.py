@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import LIBRARY, PARSER_ALL, cli
 from voiceguide.bench.measures import GOALS
-from voiceguide.bench.plan import NOISES, corpus_phrases
+from voiceguide.bench.plan import NOISES, TALK_LEAD, corpus_phrases
 from voiceguide.vocabulary import PHRASEBOOK
 
 pytestmark = pytest.mark.audio
@@ -43,8 +43,10 @@ def test_quick_bench_writes_table_json_plot_and_clips(quick_report):
     assert "pain recall (halted at once), 10 dB" in stdout and "sphinx" in stdout
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
-    assert len(clips) == report["corpus"]["clips"] + report["corpus"]["sessions"] + report["corpus"][
-        "testdata recordings"]
+    corpus = report["corpus"]
+    assert corpus["clips over background talk"] == 1
+    assert len(clips) == corpus["clips"] + corpus["sessions"] + corpus["testdata recordings"] + corpus[
+        "clips over background talk"]
 
 
 def test_quick_bench_figures_add_up(quick_report):
@@ -61,6 +63,10 @@ def test_quick_bench_figures_add_up(quick_report):
     assert stops["phrases"]["n"] == commands["n"]
     assert stops["testdata"]["n"] == corpus["testdata recordings"]
     assert stops["hits"] == stops["phrases"]["hits"] + stops["testdata"]["hits"]
+    talk = sphinx["over background talk"]["talk 10 dB"]
+    assert talk["pain halted"]["n"] + talk["commands understood"]["n"] == corpus["clips over background talk"]
+    listened = corpus["clips over background talk"] * TALK_LEAD / 60
+    assert talk["minutes of talk alone"] == round(listened, 2)
     reaction = sphinx["reaction (s)"]
     assert reaction["n"] == len(reaction["all"]) > 0
     timed_stops = [c for c in clips if c["reaction"] is not None and c["engine"] == "sphinx"]

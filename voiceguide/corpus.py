@@ -67,17 +67,18 @@ def rms(path: Path) -> float:
 
 
 def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None, kind: str = "white",
-              babble: Path | None = None) -> Path:
+              babble: Path | None = None, start: float = 0.0) -> Path:
     """Mix noise into ``clean`` at ``snr_db`` below the RMS level of ``speech`` (default: ``clean``).
 
     ``kind``: "white", "pink", "brown" (a fan's rumble), or "babble" (other people talking: ``babble``, a
-    recording of several voices, looped).
+    recording of several voices, looped, from ``start`` seconds into it).
     """
     noise = out.with_suffix(".noise.wav")
     length = str(duration(clean))
     if kind == "babble":
         assert babble is not None
-        subprocess.run(["sox", "-R", str(babble), str(noise), "repeat", "9", "trim", "0", length], check=True)
+        subprocess.run(["sox", "-R", str(babble), str(noise), "repeat", "9", "trim", f"{start:.3f}", length],
+                       check=True)
     else:
         subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
                         "synth", length, f"{kind}noise", "vol", "0.5"], check=True)
@@ -110,6 +111,17 @@ def babble(folder: Path) -> Path | None:
         parts.append(str(part))
     out = folder / "babble.wav"
     subprocess.run(["sox", "-R", "-m", *parts, str(out)], check=True)
+    return out
+
+
+def talker(folder: Path) -> Path | None:
+    """One person reading on and on, as a radio or a television talks in the room (the testdata's librivox
+    recordings one after another), or None without the testdata."""
+    readings = sorted(TESTDATA.rglob("librivox/*.wav"))
+    if not readings:
+        return None
+    out = folder / "talker.wav"
+    subprocess.run(["sox", "-R", *map(str, readings), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
     return out
 
 

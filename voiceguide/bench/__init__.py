@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> Report:
         jobs: list[tuple[str, Any]] = room_tasks(args.quick) if "sphinx" in engines else []  # long ones first
         jobs += [("phrase", (p, v, s, scratch)) for p in plan.phrases for v in plan.voices for s in plan.speeds]
         jobs += [("session", (*session, scratch)) for session in plan.sessions]
+        jobs += [("talk", (*talk, i, scratch)) for i, talk in enumerate(plan.talk)]
         jobs += [("testdata", wav) for wav in recordings]
         records: list[Hearing] = []
         runs: list[RoomRun] = []
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace) -> Report:
                 "phrases": len(plan.phrases), "voices": len(plan.voices), "speeds": list(plan.speeds),
                 "conditions": {n: vars(c) for n, c in NOISES.items()},
                 "sessions": len(plan.sessions), "testdata recordings": len(recordings),
+                "clips over background talk": sum(r.kind == "talk" for r in records) // len(engines),
                 "listening seconds": args.silence},
         machine={"python": platform.python_version(), "platform": platform.platform(), "cpu": _cpu_model(),
                  "cores": os.cpu_count(), "jobs": args.jobs},

@@ -22,6 +22,8 @@ from voiceguide.bench.plan import (
     SESSION_PAIN_AT,
     SESSION_ROUTINE,
     TAIL,
+    TALK_LEAD,
+    TALK_TAIL,
     Condition,
     Phrase,
 )
@@ -35,6 +37,7 @@ from voiceguide.corpus import (
     silence,
     speech_end,
     synth,
+    talker,
     voice_at,
 )
 from voiceguide.engines import EngineChoice, build_recognizer
@@ -51,7 +54,7 @@ class Hearing:
     """One clip heard by one engine, and what the session made of it."""
 
     engine: str
-    kind: str  # "phrase", "session" or "testdata"
+    kind: str  # "phrase", "session", "talk" or "testdata"
     text: str
     intent: str
     noise: str
@@ -67,6 +70,8 @@ class Hearing:
     reaction: float | None = None
     cpu: float = 0.0
     audio: float = 0.0
+    background_halts: int = 0  # over background talk: halts for pain heard in the talk alone
+    background_seconds: float = 0.0  # and how long that talk was listened to
 
     @property
     def halted(self) -> bool:
@@ -76,6 +81,7 @@ class Hearing:
 
 _recognizers: dict[str, Recognizer] = {}
 _babble: Path | None = None
+_talker: Path | None = None
 _parser: IntentParser
 _library: dict[str, Routine]
 
@@ -102,8 +108,9 @@ def start_worker(engines: dict[str, str | None]) -> None:
     _library = load_library()
     _parser = IntentParser(spoken_names(_library))
     _recognizers.update(make_recognizers(engines, _library))
-    global _babble
+    global _babble, _talker
     _babble = babble(Path(tempfile.mkdtemp(prefix="voiceguide-babble-")))
+    _talker = talker(Path(tempfile.mkdtemp(prefix="voiceguide-talker-")))
 
 
 class TimedSource:
@@ -197,6 +204,39 @@ def run_session(task: tuple[str, str, str, str]) -> list[Hearing]:
     return out
 
 
+def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
+    """A phrase said over one person reading on (a radio, a television), ``snr`` dB quieter than the words: pain
+    halts, commands understood, at the words (from their start to 1 s after), and halts for pain heard in the
+    talk alone before them. Each clip's talk starts at a different place in the reading (``number``)."""
+    phrase, voice, snr, number, folder = task
+    expected = phrase.expected
+    if _talker is None:
+        return []
+    work = Path(tempfile.mkdtemp(dir=folder))
+    said = synth(expected.text, voice_at(voice, "normal"), work / "said.wav")
+    start, end = TALK_LEAD, TALK_LEAD + speech_end(said)
+    clip = concat([silence(TALK_LEAD, work / "lead.wav"), said, silence(TALK_TAIL, work / "tail.wav")],
+                  work / "clip.wav")
+    wav = add_noise(clip, snr, work / "talk.wav", speech=said, kind="babble", babble=_talker,
+                    start=number * 7.3 % 20.0)
+    out = []
+    for engine, recognizer in _recognizers.items():
+        heard, cpu, audio = hear(wav, recognizer)
+        record = Hearing(engine, "talk", expected.text, expected.intent, f"talk {snr:g} dB", expected.advice,
+                         voice, "normal", cpu=cpu, audio=audio, background_seconds=start)
+        pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
+        record.background_halts = len({h.utterance for h in pain if h.t < start})  # one halt an utterance
+        at_words = [h for h in pain if start <= h.t <= end + 1.0]
+        record.stopped = any(h.sure for h in at_words)
+        record.asked = bool(at_words) and not record.stopped
+        record.finals = [h.text for h, _ in heard if not h.partial and start <= h.t <= end + 1.0]
+        parsed = {(i.intent, i.routine) for i in map(_parser.parse, record.finals) if i.intent != "unknown"}
+        record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
+        out.append(record)
+    shutil.rmtree(work)
+    return out
+
+
 def run_testdata(wav: Path) -> list[Hearing]:
     """A recording of read speech that holds no command: heard during a hold, it must not stop the session."""
     out = []
@@ -220,6 +260,6 @@ def hear_job(job: tuple[str, Any]) -> list:
     kind, task = job
     if kind in ("self", "barge"):
         return [{"self": room.run_self, "barge": room.run_barge}[kind](task)]
-    return {"phrase": run_phrase, "session": run_session, "testdata": run_testdata}[kind](task)
+    return {"phrase": run_phrase, "session": run_session, "talk": run_talk, "testdata": run_testdata}[kind](task)
 
 

@@ -79,6 +79,32 @@ class Reaction:
                 "min": min(s) if s else None, "all": sorted(s), "stopped before the pain word ended": self.early}
 
 
+@dataclass(frozen=True)
+class TalkFigures:
+    """Phrases said over background talk: pain that halted at once, other phrases understood, and halts for pain
+    heard in the talk alone, per minute of it."""
+
+    pain: Share
+    commands: Share
+    halts: int
+    minutes: float
+
+    @classmethod
+    def of(cls, records: list[Hearing]) -> TalkFigures:
+        return cls(Share.of([r for r in records if r.intent == "pain"], "halted"),
+                   Share.of([r for r in records if r.intent != "pain"], "understood"),
+                   sum(r.background_halts for r in records), sum(r.background_seconds for r in records) / 60)
+
+    @property
+    def per_minute(self) -> float | None:
+        return round(self.halts / self.minutes, 2) if self.minutes else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pain halted": self.pain.to_json(), "commands understood": self.commands.to_json(),
+                "halts in the talk alone": self.halts, "minutes of talk alone": round(self.minutes, 2),
+                "halts per minute": self.per_minute}
+
+
 @dataclass
 class EngineFigures:
     """Everything measured for one engine."""
@@ -95,6 +121,7 @@ class EngineFigures:
     testdata_hours: float
     false_stop_examples: list[str]
     sessions_mid_hold: ByNoise
+    talk: dict[str, TalkFigures]  # by how far below the words the background talk was
     reaction: Reaction
     real_time_factor: float | None
     audio_seconds: float
@@ -138,6 +165,7 @@ class EngineFigures:
                             "testdata": self.false_stops_testdata.to_json(), **self.false_stops.to_json(),
                             "examples": self.false_stop_examples},
             "sessions stopped mid-hold": self.sessions_mid_hold.to_json(),
+            "over background talk": {level: t.to_json() for level, t in self.talk.items()},
             "reaction (s)": self.reaction.to_json(),
             "real-time factor": self.real_time_factor,
             "audio seconds": self.audio_seconds,
@@ -154,6 +182,7 @@ def figures(records: list[Hearing]) -> EngineFigures:
     commands = [r for r in phrases if r.intent != "pain"]
     pain = [r for r in phrases if r.intent == "pain"]
     testdata = [r for r in records if r.kind == "testdata"]
+    talk = [r for r in records if r.kind == "talk"]
     timed = [r.reaction for r in records if r.reaction is not None]
     # A stop decided before the pain word ended was set off by something misheard earlier: not a reaction.
     reactions = [t for t in timed if t >= 0]
@@ -173,6 +202,8 @@ def figures(records: list[Hearing]) -> EngineFigures:
         testdata_hours=sum(r.audio for r in testdata) / 3600,
         false_stop_examples=sorted({f"{r.text} -> {' / '.join(r.finals)}" for r in false_stops})[:12],
         sessions_mid_hold=ByNoise.of([r for r in records if r.kind == "session"], "mid_hold"),
+        talk={level: TalkFigures.of([r for r in talk if r.noise == level])
+              for level in sorted({r.noise for r in talk})},
         reaction=Reaction(reactions, len(timed) - len(reactions)),
         real_time_factor=round(sum(r.cpu for r in records) / audio, 4) if audio else None,
         audio_seconds=round(audio, 1),

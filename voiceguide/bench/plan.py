@@ -27,6 +27,11 @@ NOISES: dict[str, Condition] = {
 }
 AT_EVERY_SPEED = ("clean", "20 dB", "10 dB")  # the other conditions are heard at the normal speed only
 LEAD, TAIL = 0.4, 1.0  # silence around each clip, seconds
+# Background talk: each phrase said TALK_LEAD seconds into one person reading on (a radio, a television), who
+# goes on under the words and TALK_TAIL seconds after, 10 or 15 dB quieter than the words.
+TALK_LEAD, TALK_TAIL = 6.0, 2.0
+TALK_LEVELS = (10.0, 15.0)
+TALK_VOICES = ("flite:slt", "espeak:en-us")  # each phrase in one at 10 dB and the other at 15 dB
 CLIP_ROUTINE, CLIP_HOLD = "spinal-twist", 30  # clips are heard during this routine's 30 s hold
 SESSION_ROUTINE, SESSION_PAIN_AT = "shotgun", 4.0  # "ready" at 0.5 s starts the 5 s squeeze; pain at 4 s
 
@@ -47,6 +52,7 @@ class Plan:
     voices: tuple[str, ...]
     speeds: tuple[str, ...]
     sessions: list[tuple[str, str, str]]  # (voice, noise, pain phrase)
+    talk: list[tuple[Phrase, str, float]]  # (phrase, voice, dB below the words) said over background talk
     testdata: int | None  # how many pocketsphinx-testdata recordings (None: all)
     silence_seconds: float
 
@@ -70,10 +76,13 @@ def make_plan(library: dict[str, Routine], parser: IntentParser, quick: bool, si
     if quick:
         firsts = {p.expected.intent: p for p in reversed(phrases) if p.expected.intent != "pain"}
         levels = {p.expected.advice: p for p in reversed(phrases) if p.timed}
+        talk = [(next(iter(levels.values())), TALK_VOICES[0], TALK_LEVELS[0])]
         return Plan([*firsts.values(), *levels.values()], ("flite:rms", "espeak:en-us"), ("normal",),
-                    [("flite:rms", "clean", "it hurts")], 2, silence_seconds)
+                    [("flite:rms", "clean", "it hurts")], talk, 2, silence_seconds)
     sessions = [(voice, noise, pain[i % len(pain)])
                 for i, (voice, noise) in enumerate((v, n) for v in VOICES for n in NOISES)]
-    return Plan(phrases, VOICES, tuple(SPEEDS), sessions, None, silence_seconds)
+    talk = [(phrase, TALK_VOICES[(i + j) % len(TALK_VOICES)], snr)
+            for i, phrase in enumerate(phrases) for j, snr in enumerate(TALK_LEVELS)]
+    return Plan(phrases, VOICES, tuple(SPEEDS), sessions, talk, None, silence_seconds)
 
 

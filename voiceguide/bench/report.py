@@ -71,6 +71,12 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         else f"{100 * e.listening_cpu:.1f} % of a core")
     row("false stops per hour of read speech", "<= 1", lambda e: _per_hour(e.false_stops_testdata, e.testdata_hours))
     row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata, e.testdata_hours))
+    for level in sorted({level for e in report.engines.values() for level in e.talk}):
+        row(f"pain recall over background {level}", "", lambda e, k=level: _pct(e.talk[k].pain) if k in e.talk else "-")
+        row(f"command accuracy over background {level}", "",
+            lambda e, k=level: _pct(e.talk[k].commands) if k in e.talk else "-")
+        row(f"halts per minute of background {level} alone", "", lambda e, k=level: "-" if k not in e.talk
+            else f"{e.talk[k].per_minute} ({e.talk[k].halts} in {e.talk[k].minutes:.1f} min)")
     if report.room is not None:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
