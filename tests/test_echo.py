@@ -105,8 +105,8 @@ def test_a_microphone_that_hears_the_guide_late_still_has_its_echo_cancelled():
 
 @pytest.mark.parametrize("seconds, marked", [(0.0, 0), (0.1, 0), (1.0, 1), (3.0, 1)])
 def test_talk_over_the_guide_is_marked_once_it_has_lasted(seconds, marked):
-    """0.2 s of someone talking over the guide's voice marks one block: the guide stops to listen. Its own
-    echo, or a shorter sound, marks none."""
+    """About 0.2 s of someone talking over the guide's voice marks one block: the guide stops to listen. Its own
+    echo, or a sound as short as a cough or a knock, marks none."""
     played = speechlike(10.0)
     talk = np.zeros(len(played))
     start = 5 * RATE

@@ -28,9 +28,9 @@ FRAME = 160  # samples per frame at 16 kHz: 10 ms
 # the talk-over detector once it has learnt the echo; before that, by 0.4 s of talk in 1.5 s from DoubleTalk.
 TALK_BLOCKS, TALK_NEEDED = 15, 4
 TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is this much louder than its echo
-# The guide stops to listen once 0.2 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
+# The guide stops to listen once 0.18 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
 # talk_over.TalkOverGuide; tuned with it by scripts/tune-talk-over.py, on data the bench does not use.
-TALK_OVER_FRAMES, TALK_OVER_WINDOW = 20, 5
+TALK_OVER_FRAMES, TALK_OVER_WINDOW = 18, 5
 TALK_DELAY_MOVED = 0.1  # seconds the echo's delay may move before the talk detector learns the echo afresh
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24

@@ -7,10 +7,11 @@ does, in the bands and the gaps between words where the guide's voice is not. So
 microphone (raw, before any cancelling) is cut into bands, and each band is compared with the most the
 guide's echo could give there:
 
-- the reference's loudest in that band over the last ``HOLD`` seconds, each frame fading by so many dB per
-  10 ms since it was played (the room's decay: several are tried, and the one whose echo bound fits what is
-  heard most tightly is used; a dry room fades fast, a reverberant one slowly);
-- times the band's echo gain, learnt as a high percentile of microphone to bound while the guide talks and
+- the echo's shape: the direct sound (the reference's loudest in that band over the last few frames) mixed with
+  the room's tail (all the reference played before, summed, each frame fading by so many dB per 10 ms since it
+  was played). Several decays and mixes are tried, and the one that fits what is heard most tightly is used: a
+  dry room is mostly direct sound and fades fast, a reverberant one is mostly tail and fades slowly;
+- times the band's echo gain, learnt as a high percentile of microphone to that shape while the guide talks and
   nobody else is heard;
 - plus the room's own noise in the band (the median while the guide is silent).
 
@@ -33,10 +34,12 @@ HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
 LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range
 # Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and routines the bench does not
 # use (see there for the figures).
-MARGIN_DB = 5.0  # a band is above the echo when this much louder than the most the echo could give
+MARGIN_DB = 4.0  # a band is above the echo when this much louder than the most the echo could give
 SHARE = 0.1  # a frame is talk when at least this share of its bands are (2 of 16)
-HOLD = 0.6  # seconds of the reference the echo bound looks back over
+HOLD = 0.6  # seconds after the guide's voice that its echo may still be heard
 DECAYS_DB = (3.0, 1.5, 0.8, 0.5, 0.3)  # room decays tried, dB per 10 ms (RT60 0.2 s to 2 s)
+DIRECT = 3  # frames the direct sound is taken from: the echo's timing is known to within a frame or two
+MIXES = (0.0, 0.5, 1.0)  # shares of the direct sound in the echo's shape tried (the rest: the room's tail)
 GAIN_PERCENTILE = 90  # the echo gain of a band: this percentile of microphone / bound while the guide talks
 HISTORY = 3000  # frames (30 s) the echo gain, the room's decay and its noise are learnt over
 LEARNT = 200  # frames of the guide's voice (2 s) learnt from before any frame counts as talk
@@ -63,9 +66,12 @@ class TalkOverGuide:
         self.window = np.hanning(WINDOW)
         self.margin = 10 ** (MARGIN_DB / 10)
         hold = round(HOLD * RATE / HOP)
-        self.fades = np.array([(10 ** (-d / 10)) ** np.arange(hold) for d in DECAYS_DB])[:, :, None]
+        self.fading = np.array([10 ** (-d / 10) for d in DECAYS_DB])[:, None]  # per 10 ms, for each decay
+        self.slowest = (10 ** (-min(DECAYS_DB) / 10)) ** np.arange(hold)[:, None]
+        self.mixes = np.array(MIXES)[:, None, None]
         self.references: deque[np.ndarray] = deque(maxlen=hold)
         self.nothing = np.zeros(len(self.edges) - 1)  # the bands of a frame the guide played nothing in
+        self.tails = np.zeros((len(DECAYS_DB), len(self.nothing)))  # the reference summed, fading, per decay
         self.silent_for = 0  # frames since the guide last played anything
         self.heard_tail = np.zeros(WINDOW - HOP)
         self.played_tail = np.zeros(WINDOW - HOP)
@@ -74,8 +80,8 @@ class TalkOverGuide:
 
     def forget(self) -> None:
         """Learn the echo's gain and the room's decay afresh."""
-        self.ratios: deque[np.ndarray] = deque(maxlen=HISTORY)  # per frame: microphone / bound, for each decay
-        self.decay = 0  # which of DECAYS_DB fits
+        self.ratios: deque[np.ndarray] = deque(maxlen=HISTORY)  # per frame: microphone / shape, for each shape
+        self.shape = 0  # which of the shapes (mix, decay) fits
         self.gain = np.zeros(len(self.edges) - 1)
         self.learnt = 0
 
@@ -95,36 +101,45 @@ class TalkOverGuide:
             frame, reference = heard[start:start + WINDOW], played[start:start + WINDOW]
             mic = self._bands(frame)
             self.silent_for = 0 if reference.any() else self.silent_for + 1
-            self.references.appendleft(self._bands(reference) if not self.silent_for else self.nothing)
+            played_now = self._bands(reference) if not self.silent_for else self.nothing
+            self.references.appendleft(played_now)
+            self.tails = self.tails * self.fading + played_now
             if self.silent_for >= len(self.references):  # the guide has been silent for the whole hold
                 self.quiet.append(mic)
                 continue
             history = np.array(self.references)
-            bounds = (history[None] * self.fades[:, : len(history)]).max(axis=1)  # per decay, per band
-            if bounds[-1].sum() < AUDIBLE * bounds.shape[1]:
+            if (history * self.slowest[: len(history)]).max(axis=0).sum() < AUDIBLE * len(mic):  # its echo has died
                 self.quiet.append(mic)
                 continue
+            shapes = self._shapes(history)
             if noise is None:
                 noise = np.percentile(self.quiet, 50, axis=0) if self.quiet else 0.0
             loud = rms(frame[HOP // 2: HOP // 2 + HOP]) >= QUIET  # a frame of silence is not talk
-            above = mic > self.margin * (self.gain * bounds[self.decay] + noise)
+            above = mic > self.margin * (self.gain * shapes[self.shape] + noise)
             is_talk = self.ready and loud and bool(above.mean() >= SHARE)
             talk += int(is_talk)
             if not is_talk:  # learnt from the guide's voice alone
-                self.ratios.append(mic / (bounds + 1e-9))
+                self.ratios.append(mic / (shapes + 1e-9))
                 self.learnt += 1
                 if self.learnt % REFIT == 0:
                     self._fit()
         return talk
 
+    def _shapes(self, history: np.ndarray) -> np.ndarray:
+        """The echo's shape in each band, for each mix of direct sound and tail and each decay (mixes x decays,
+        bands): the tail scaled so that a steady sound gives the same as its direct part."""
+        direct = history[:DIRECT].max(axis=0)
+        tail = self.tails * (1 - self.fading)
+        return (self.mixes * direct + (1 - self.mixes) * tail).reshape(-1, len(direct))
+
     def _fit(self) -> None:
-        """Choose the room's decay whose bound fits the echo most tightly (the least spread between the median
-        and the high percentile of microphone / bound, over the bands), and its echo gain."""
-        ratios = np.array(self.ratios)  # frames, decays, bands
+        """Choose the echo's shape that fits it most tightly (the least spread between the median and the high
+        percentile of microphone / shape, over the bands), and its echo gain."""
+        ratios = np.array(self.ratios)  # frames, shapes, bands
         logs = np.log(ratios + 1e-12)
         low, high = np.percentile(logs, [50, GAIN_PERCENTILE], axis=0)
-        self.decay = int(np.argmin((high - low).mean(axis=1)))
-        self.gain = np.exp(high[self.decay])
+        self.shape = int(np.argmin((high - low).mean(axis=1)))
+        self.gain = np.exp(high[self.shape])
 
     def _bands(self, frame: np.ndarray) -> np.ndarray:
         energy = np.abs(np.fft.rfft(frame * self.window)) ** 2

@@ -71,6 +71,7 @@ class Hearing:
     cpu: float = 0.0
     audio: float = 0.0
     background_halts: int = 0  # over background talk: halts for pain heard in the talk alone
+    background_stops: int = 0  # and of those, stops (the recogniser was sure)
     background_seconds: float = 0.0  # and how long that talk was listened to
 
     @property
@@ -226,6 +227,7 @@ def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
                          voice, "normal", cpu=cpu, audio=audio, background_seconds=start)
         pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
         record.background_halts = len({h.utterance for h in pain if h.t < start})  # one halt an utterance
+        record.background_stops = len({h.utterance for h in pain if h.t < start and h.sure})
         at_words = [h for h in pain if start <= h.t <= end + 1.0]
         record.stopped = any(h.sure for h in at_words)
         record.asked = bool(at_words) and not record.stopped

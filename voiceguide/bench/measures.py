@@ -81,19 +81,21 @@ class Reaction:
 
 @dataclass(frozen=True)
 class TalkFigures:
-    """Phrases said over background talk: pain that halted at once, other phrases understood, and halts for pain
-    heard in the talk alone, per minute of it."""
+    """Phrases said over background talk: pain that halted at once, other phrases understood, and halts (and
+    stops) for pain heard in the talk alone, per minute of it."""
 
     pain: Share
     commands: Share
     halts: int
+    stops: int
     minutes: float
 
     @classmethod
     def of(cls, records: list[Hearing]) -> TalkFigures:
         return cls(Share.of([r for r in records if r.intent == "pain"], "halted"),
                    Share.of([r for r in records if r.intent != "pain"], "understood"),
-                   sum(r.background_halts for r in records), sum(r.background_seconds for r in records) / 60)
+                   sum(r.background_halts for r in records), sum(r.background_stops for r in records),
+                   sum(r.background_seconds for r in records) / 60)
 
     @property
     def per_minute(self) -> float | None:
@@ -101,7 +103,8 @@ class TalkFigures:
 
     def to_json(self) -> dict[str, Any]:
         return {"pain halted": self.pain.to_json(), "commands understood": self.commands.to_json(),
-                "halts in the talk alone": self.halts, "minutes of talk alone": round(self.minutes, 2),
+                "halts in the talk alone": self.halts, "stops in the talk alone": self.stops,
+                "minutes of talk alone": round(self.minutes, 2),
                 "halts per minute": self.per_minute}
 
 

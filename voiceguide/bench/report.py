@@ -75,8 +75,8 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         row(f"pain recall over background {level}", "", lambda e, k=level: _pct(e.talk[k].pain) if k in e.talk else "-")
         row(f"command accuracy over background {level}", "",
             lambda e, k=level: _pct(e.talk[k].commands) if k in e.talk else "-")
-        row(f"halts per minute of background {level} alone", "", lambda e, k=level: "-" if k not in e.talk
-            else f"{e.talk[k].per_minute} ({e.talk[k].halts} in {e.talk[k].minutes:.1f} min)")
+        row(f"halts (stops) per minute of background {level} alone", "", lambda e, k=level: "-" if k not in e.talk
+            else f"{e.talk[k].per_minute} ({e.talk[k].halts} ({e.talk[k].stops}) in {e.talk[k].minutes:.1f} min)")
     if report.room is not None:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
