@@ -79,7 +79,7 @@ class TalkOverGuide:
         self.forget()
 
     def forget(self) -> None:
-        """Learn the echo's gain and the room's decay afresh."""
+        """Learn the echo's gain and shape afresh."""
         self.ratios: deque[np.ndarray] = deque(maxlen=HISTORY)  # per frame: microphone / shape, for each shape
         self.shape = 0  # which of the shapes (mix, decay) fits
         self.gain = np.zeros(len(self.edges) - 1)
