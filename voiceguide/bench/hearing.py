@@ -139,6 +139,14 @@ def hear(wav: Path, recognizer: Recognizer) -> tuple[list[tuple[Heard, float]], 
     return heard, time.thread_time() - cpu, source.duration
 
 
+def _note_finals(record: Hearing, finals: list[str]) -> None:
+    """Note the final results heard, and whether they were read as the phrase's intent (and routine), and as
+    nothing else."""
+    record.finals = finals
+    parsed = {(i.intent, i.routine) for i in map(_parser.parse, finals) if i.intent != "unknown"}
+    record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
+
+
 def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, offset: float,
           expected_end: float | None, hold: int | None = None) -> Hearing:
     """Fill in what the session made of ``heard``, started ``offset`` seconds before the audio."""
@@ -146,9 +154,7 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
     events += [Heard(offset + h.t, h.text, h.partial, h.utterance, h.sure) for h, _ in heard]
     log: list[OutputEvent] = []
     simulate(routine, events, publish=log.append, hold=hold)
-    record.finals = [h.text for h, _ in heard if not h.partial]
-    parsed = {(i.intent, i.routine) for i in map(_parser.parse, record.finals) if i.intent != "unknown"}
-    record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
+    _note_finals(record, [h.text for h, _ in heard if not h.partial])
     halt = next((e for e in log if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by == "unsure")), None)
     if halt is None:
         return record
@@ -231,9 +237,7 @@ def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
         at_words = [h for h in pain if start <= h.t <= end + 1.0]
         record.stopped = any(h.sure for h in at_words)
         record.asked = bool(at_words) and not record.stopped
-        record.finals = [h.text for h, _ in heard if not h.partial and start <= h.t <= end + 1.0]
-        parsed = {(i.intent, i.routine) for i in map(_parser.parse, record.finals) if i.intent != "unknown"}
-        record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
+        _note_finals(record, [h.text for h, _ in heard if not h.partial and start <= h.t <= end + 1.0])
         out.append(record)
     shutil.rmtree(work)
     return out
