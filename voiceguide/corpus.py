@@ -98,9 +98,14 @@ def add_reverb(clean: Path, out: Path) -> Path:
     return out
 
 
+def _readings() -> list[Path]:
+    """The testdata's recordings of one person reading a novel, in order (none without the testdata)."""
+    return sorted(TESTDATA.rglob("librivox/*.wav"))
+
+
 def babble(folder: Path) -> Path | None:
     """Several people reading at once (the testdata recordings, mixed), or None without the testdata."""
-    voices = sorted(TESTDATA.rglob("librivox/*.wav"))[:4]
+    voices = _readings()[:4]
     if len(voices) < 2:
         return None
     parts = []
@@ -117,7 +122,7 @@ def babble(folder: Path) -> Path | None:
 def talker(folder: Path) -> Path | None:
     """One person reading on and on, as a radio or a television talks in the room (the testdata's librivox
     recordings one after another), or None without the testdata."""
-    readings = sorted(TESTDATA.rglob("librivox/*.wav"))
+    readings = _readings()
     if not readings:
         return None
     out = folder / "talker.wav"
