@@ -80,7 +80,9 @@ class TalkOverGuide:
 
     def forget(self) -> None:
         """Learn the echo's gain and shape afresh."""
-        self.ratios: deque[np.ndarray] = deque(maxlen=HISTORY)  # per frame: microphone / shape, for each shape
+        # log(microphone / shape) for each shape and band, over the last HISTORY frames learnt from, kept as a
+        # ring (a percentile does not depend on the order) with the frames last, for a fast percentile over them
+        self.log_ratios = np.zeros((len(MIXES) * len(DECAYS_DB), len(self.edges) - 1, HISTORY))
         self.shape = 0  # which of the shapes (mix, decay) fits
         self.gain = np.zeros(len(self.edges) - 1)
         self.learnt = 0
@@ -119,7 +121,7 @@ class TalkOverGuide:
             is_talk = self.ready and loud and bool(above.mean() >= SHARE)
             talk += int(is_talk)
             if not is_talk:  # learnt from the guide's voice alone
-                self.ratios.append(mic / (shapes + 1e-9))
+                self.log_ratios[:, :, self.learnt % HISTORY] = np.log(mic / (shapes + 1e-9) + 1e-12)
                 self.learnt += 1
                 if self.learnt % REFIT == 0:
                     self._fit()
@@ -135,9 +137,8 @@ class TalkOverGuide:
     def _fit(self) -> None:
         """Choose the echo's shape that fits it most tightly (the least spread between the median and the high
         percentile of microphone / shape, over the bands), and its echo gain."""
-        ratios = np.array(self.ratios)  # frames, shapes, bands
-        logs = np.log(ratios + 1e-12)
-        low, high = np.percentile(logs, [50, GAIN_PERCENTILE], axis=0)
+        logs = self.log_ratios[:, :, :min(self.learnt, HISTORY)]  # shapes, bands, frames
+        low, high = np.percentile(logs, [50, GAIN_PERCENTILE], axis=-1)
         self.shape = int(np.argmin((high - low).mean(axis=1)))
         self.gain = np.exp(high[self.shape])
 
