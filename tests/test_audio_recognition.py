@@ -237,3 +237,20 @@ def test_after_reset_even_borderline_audio_is_heard_as_if_new():
     heard(used, borderline, False)
     used.reset()
     assert heard(used, borderline, True) == fresh
+
+
+@pytest.mark.parametrize("start", [0.0, 25.0])
+def test_over_one_person_reading_on_only_the_words_said_to_it_are_heard_as_pain(tmp_path, start):
+    """A radio or a television talking on, 10 dB below the user: once the room is learnt (10 s), the talk alone
+    halts nothing; "my back hurts" said over it does."""
+    from voiceguide.corpus import concat, silence, speech_end, synth, talker
+
+    reading = talker(tmp_path)
+    assert reading is not None, "needs pocketsphinx-testdata (apt install pocketsphinx-testdata)"
+    said = synth("my back hurts", "flite:rms", tmp_path / "said.wav")
+    clip = concat([silence(16.0, tmp_path / "lead.wav"), said, silence(2.0, tmp_path / "tail.wav")],
+                  tmp_path / "clip.wav")
+    wav = add_noise(clip, 10.0, tmp_path / "talk.wav", speech=said, kind="babble", babble=reading, start=start)
+    pain = [h for h in heard_events(WavSource(wav), sphinx()) if PARSER_ALL.parse(h.text).intent == "pain"]
+    assert not [h.text for h in pain if 10.0 <= h.t < 16.0]
+    assert [h for h in pain if 16.0 <= h.t <= 17.0 + speech_end(said)]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import LIBRARY, PARSER_ALL, cli
 from voiceguide.bench.measures import GOALS
-from voiceguide.bench.plan import NOISES, TALK_LEAD, corpus_phrases
+from voiceguide.bench.plan import NOISES, TALK_LEAD, TALK_LEARN, corpus_phrases
 from voiceguide.vocabulary import PHRASEBOOK
 
 pytestmark = pytest.mark.audio
@@ -65,8 +65,9 @@ def test_quick_bench_figures_add_up(quick_report):
     assert stops["hits"] == stops["phrases"]["hits"] + stops["testdata"]["hits"]
     talk = sphinx["over background talk"]["talk 10 dB"]
     assert talk["pain halted"]["n"] + talk["commands understood"]["n"] == corpus["clips over background talk"]
-    listened = corpus["clips over background talk"] * TALK_LEAD / 60
-    assert talk["minutes of talk alone"] == round(listened, 2)
+    clips_over_talk = corpus["clips over background talk"]
+    assert talk["minutes of talk alone"] == round(clips_over_talk * (TALK_LEAD - TALK_LEARN) / 60, 2)
+    assert talk["minutes learning the room"] == round(clips_over_talk * TALK_LEARN / 60, 2)
     reaction = sphinx["reaction (s)"]
     assert reaction["n"] == len(reaction["all"]) > 0
     timed_stops = [c for c in clips if c["reaction"] is not None and c["engine"] == "sphinx"]
@@ -75,6 +76,7 @@ def test_quick_bench_figures_add_up(quick_report):
     assert 0 < sphinx["real-time factor"] < 1
     assert 20 < sphinx["peak RSS (MB)"] < 1000
     assert sphinx["listening CPU"] is None or 0 <= sphinx["listening CPU"] < 1
+    assert sphinx["guiding CPU"] is None or 0 < sphinx["guiding CPU"] < 2, sphinx["guiding CPU, how"]
     assert set(sphinx["goals"]) == set(GOALS)
 
 

@@ -556,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="PATH", help="the Vosk model folder")
     p.add_argument("--quick", action="store_true", help="a tiny corpus that only checks the bench runs")
     p.add_argument("--silence", type=float, default=30.0, metavar="SECONDS",
-                   help="how long to measure CPU while listening to silence (default: 30)")
+                   help="how long to measure CPU while listening to silence (default: 30), and, up to 10 s, "
+                        "while the guide talks")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes for the corpus (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -1,14 +1,17 @@
-"""What the embedded recogniser hears: the microphone (after echo cancelling) with steady noise taken out and a
-constant, quiet noise floor put in.
+"""What the embedded recogniser hears: the microphone (after echo cancelling) with steady noise taken out, the
+room's steady background talk turned down, and a constant, quiet noise floor put in.
 
 - **Noise suppression** (WebRTC's, from the ``webrtc-noise-gain`` wheel, as wyoming-satellite uses): a fan, a
   hiss, a hum is learnt and taken out, 10 ms at a time, so the recogniser and its endpointer hear the voice.
+- **A gate for background talk** (:mod:`voiceguide.background`): what does not stand out from talk that has
+  gone on for most of the last seconds (a television, a radio) is turned down.
 - **A noise floor** (seeded white noise, about -60 dBFS): pocketsphinx's features and its running cepstral
   mean go wrong on digital silence (a synthesised clip's padding, a sound server's idle stream, what suppression
   leaves), and then a word's path is pruned before it ends and nothing is heard at all. A real microphone
   always hisses a little; this makes every input do so, at the same level.
 
-Both were chosen with ``python scripts/tune-recogniser.py`` on its own voices and noise, not the bench's.
+Suppression and the floor were chosen with ``python scripts/tune-recogniser.py``, the gate with
+``python scripts/tune-gate.py``, each on its own voices and noise, not the bench's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import logging
 
 import numpy as np
 
+from voiceguide.background import BackgroundGate, GateSettings
+
 log = logging.getLogger(__name__)
 
 RATE = 16000
@@ -24,11 +29,13 @@ FRAME_BYTES = RATE // 100 * 2  # 10 ms of int16 mono: what the suppressor takes
 
 
 class Denoiser:
-    """Noise suppression at ``level`` (0 off, 1-4 stronger) and a white noise floor of RMS ``floor`` (int16; 0
-    off), for int16 mono PCM at 16 kHz. Audio comes out as it goes in, up to 10 ms later."""
+    """Noise suppression at ``level`` (0 off, 1-4 stronger), the background ``gate`` (None: off) and a white
+    noise floor of RMS ``floor`` (int16; 0 off), for int16 mono PCM at 16 kHz. Audio comes out as it goes in, up
+    to 10 ms later."""
 
-    def __init__(self, level: int, floor: float):
+    def __init__(self, level: int, floor: float, gate: GateSettings | None = None):
         self.level, self.floor = level, floor
+        self.gate = BackgroundGate(RATE, gate) if gate is not None else None
         self.processor = None
         if level:
             try:
@@ -40,11 +47,14 @@ class Denoiser:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the noise learnt and start the floor's noise again: the same input gives the same output."""
+        """Forget the noise and the room learnt, and start the floor's noise again: the same input gives the same
+        output."""
         # No automatic gain (0): the recogniser's cepstral mean normalises the level.
         self.suppressor = self.processor(0, self.level) if self.processor is not None else None
         self.random = np.random.default_rng(0)
         self.pending = b""
+        if self.gate is not None:
+            self.gate.reset()
 
     def process(self, pcm: bytes) -> bytes:
         """The whole 10 ms frames of what came so far, cleaned; the rest waits for the next call."""
@@ -56,6 +66,8 @@ class Denoiser:
         if self.suppressor is not None:
             audio = b"".join(self.suppressor.Process10ms(audio[i:i + FRAME_BYTES]).audio
                              for i in range(0, len(audio), FRAME_BYTES))
+        if self.gate is not None:
+            audio = self.gate.process(audio)
         return self._with_floor(audio)
 
     def flush(self) -> bytes:

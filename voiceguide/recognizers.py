@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from voiceguide.audio import AudioSource, Resampler
+from voiceguide.background import GATE, GateSettings
 from voiceguide.denoise import Denoiser
 from voiceguide.errors import VoiceguideError
 from voiceguide.events import Heard, TalkedOver
@@ -97,6 +98,7 @@ class SphinxSettings:
     beam: float = 1e-48
     wbeam: float = 7e-29  # the same at a word's end
     pbeam: float = 1e-48  # the same for entering the next phone
+    gate: GateSettings | None = GATE  # turns down the room's steady background talk (tune-gate.py); None off
 
 
 SPHINX = SphinxSettings()
@@ -175,7 +177,7 @@ class SphinxRecognizer:
         self.decoder.activate_search("user")
         self.guide_playing = self.over_guide = False
         self.initial_cmn = self.decoder.get_cmn()
-        self.denoiser = Denoiser(settings.suppression, settings.floor)
+        self.denoiser = Denoiser(settings.suppression, settings.floor, settings.gate)
         self._new_stream()
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length

@@ -28,8 +28,8 @@ from typing import Any
 
 from voiceguide.bench.hearing import Hearing, hear_job, make_recognizers, start_worker
 from voiceguide.bench.measures import figures
-from voiceguide.bench.plan import NOISES, SESSION_PAIN_AT, make_plan
-from voiceguide.bench.process import BenchError, listening_cpu, peak_rss_mb
+from voiceguide.bench.plan import GUIDING_SECONDS, NOISES, SESSION_PAIN_AT, make_plan
+from voiceguide.bench.process import BenchError, guiding_cpu, listening_cpu, peak_rss_mb
 from voiceguide.bench.report import Report, plot, print_table
 from voiceguide.bench.room import RoomRun, room_figures, room_tasks
 from voiceguide.corpus import session_audio, testdata_recordings
@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> Report:
             engine.peak_rss_mb = round(peak_rss_mb(name, model, sample, folder), 1)
             cpu, engine.listening_how = listening_cpu(name, model, args.silence, folder)
             engine.listening_cpu = None if cpu is None else round(cpu, 4)
+            cpu, engine.guiding_how = guiding_cpu(name, model, min(GUIDING_SECONDS, args.silence), folder)
+            engine.guiding_cpu = None if cpu is None else round(cpu, 4)
             engine.check_goals()
             report_engines[name] = engine
     report = Report(

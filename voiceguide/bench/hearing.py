@@ -23,6 +23,7 @@ from voiceguide.bench.plan import (
     SESSION_ROUTINE,
     TAIL,
     TALK_LEAD,
+    TALK_LEARN,
     TALK_TAIL,
     Condition,
     Phrase,
@@ -70,9 +71,10 @@ class Hearing:
     reaction: float | None = None
     cpu: float = 0.0
     audio: float = 0.0
-    background_halts: int = 0  # over background talk: halts for pain heard in the talk alone
+    background_halts: int = 0  # over background talk: halts for pain heard in the talk alone, once learnt
     background_stops: int = 0  # and of those, stops (the recogniser was sure)
     background_seconds: float = 0.0  # and how long that talk was listened to
+    learning_halts: int = 0  # halts for pain heard in the talk alone while the room was being learnt
 
     @property
     def halted(self) -> bool:
@@ -214,7 +216,8 @@ def run_session(task: tuple[str, str, str, str]) -> list[Hearing]:
 def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
     """A phrase said over one person reading on (a radio, a television), ``snr`` dB quieter than the words: pain
     halts, commands understood, at the words (from their start to 1 s after), and halts for pain heard in the
-    talk alone before them. Each clip's talk starts at a different place in the reading (``number``)."""
+    talk alone before them (in its first ``TALK_LEARN`` seconds, and after). Each clip's talk starts at a
+    different place in the reading (``number``)."""
     phrase, voice, snr, number, folder = task
     expected = phrase.expected
     if _talker is None:
@@ -230,10 +233,12 @@ def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
     for engine, recognizer in _recognizers.items():
         heard, cpu, audio = hear(wav, recognizer)
         record = Hearing(engine, "talk", expected.text, expected.intent, f"talk {snr:g} dB", expected.advice,
-                         voice, "normal", cpu=cpu, audio=audio, background_seconds=start)
+                         voice, "normal", cpu=cpu, audio=audio, background_seconds=start - TALK_LEARN)
         pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
-        record.background_halts = len({h.utterance for h in pain if h.t < start})  # one halt an utterance
-        record.background_stops = len({h.utterance for h in pain if h.t < start and h.sure})
+        learnt = [h for h in pain if TALK_LEARN <= h.t < start]
+        record.background_halts = len({h.utterance for h in learnt})  # one halt an utterance
+        record.background_stops = len({h.utterance for h in learnt if h.sure})
+        record.learning_halts = len({h.utterance for h in pain if h.t < TALK_LEARN})
         at_words = [h for h in pain if start <= h.t <= end + 1.0]
         record.stopped = any(h.sure for h in at_words)
         record.asked = bool(at_words) and not record.stopped

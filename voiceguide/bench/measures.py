@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from voiceguide.bench.plan import NOISES
+from voiceguide.bench.plan import NOISES, TALK_LEARN
 
 if TYPE_CHECKING:
     from voiceguide.bench.hearing import Hearing
@@ -82,20 +82,24 @@ class Reaction:
 @dataclass(frozen=True)
 class TalkFigures:
     """Phrases said over background talk: pain that halted at once, other phrases understood, and halts (and
-    stops) for pain heard in the talk alone, per minute of it."""
+    stops) for pain heard in the talk alone, per minute of it once the room was learnt (and halts while it was
+    learnt, in the talk's first seconds of each clip)."""
 
     pain: Share
     commands: Share
     halts: int
     stops: int
     minutes: float
+    learning_halts: int
+    learning_minutes: float
 
     @classmethod
     def of(cls, records: list[Hearing]) -> TalkFigures:
         return cls(Share.of([r for r in records if r.intent == "pain"], "halted"),
                    Share.of([r for r in records if r.intent != "pain"], "understood"),
                    sum(r.background_halts for r in records), sum(r.background_stops for r in records),
-                   sum(r.background_seconds for r in records) / 60)
+                   sum(r.background_seconds for r in records) / 60, sum(r.learning_halts for r in records),
+                   len(records) * TALK_LEARN / 60)
 
     @property
     def per_minute(self) -> float | None:
@@ -105,7 +109,8 @@ class TalkFigures:
         return {"pain halted": self.pain.to_json(), "commands understood": self.commands.to_json(),
                 "halts in the talk alone": self.halts, "stops in the talk alone": self.stops,
                 "minutes of talk alone": round(self.minutes, 2),
-                "halts per minute": self.per_minute}
+                "halts per minute": self.per_minute, "halts while learning the room": self.learning_halts,
+                "minutes learning the room": round(self.learning_minutes, 2)}
 
 
 @dataclass
@@ -131,6 +136,8 @@ class EngineFigures:
     peak_rss_mb: float | None = None
     listening_cpu: float | None = None
     listening_how: str = ""
+    guiding_cpu: float | None = None  # while the guide talks, its loudspeaker heard by its microphone
+    guiding_how: str = ""
     goals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -175,6 +182,8 @@ class EngineFigures:
             "peak RSS (MB)": self.peak_rss_mb,
             "listening CPU": self.listening_cpu,
             "listening CPU, how": self.listening_how,
+            "guiding CPU": self.guiding_cpu,
+            "guiding CPU, how": self.guiding_how,
             "goals": self.goals,
         }
 

@@ -28,12 +28,14 @@ NOISES: dict[str, Condition] = {
 AT_EVERY_SPEED = ("clean", "20 dB", "10 dB")  # the other conditions are heard at the normal speed only
 LEAD, TAIL = 0.4, 1.0  # silence around each clip, seconds
 # Background talk: each phrase said TALK_LEAD seconds into one person reading on (a radio, a television), who
-# goes on under the words and TALK_TAIL seconds after, 10 or 15 dB quieter than the words.
-TALK_LEAD, TALK_TAIL = 6.0, 2.0
+# goes on under the words and TALK_TAIL seconds after, 10 or 15 dB quieter than the words. Halts in the talk
+# alone are counted apart for its first TALK_LEARN seconds, while the recogniser learns the room.
+TALK_LEAD, TALK_TAIL, TALK_LEARN = 16.0, 2.0, 10.0
 TALK_LEVELS = (10.0, 15.0)
-TALK_VOICES = ("flite:slt", "espeak:en-us")  # each phrase in one at 10 dB and the other at 15 dB
+TALK_VOICES = ("flite:slt", "espeak:en-us")  # each phrase at one level in one voice, the four pairs in turn
 CLIP_ROUTINE, CLIP_HOLD = "spinal-twist", 30  # clips are heard during this routine's 30 s hold
 SESSION_ROUTINE, SESSION_PAIN_AT = "shotgun", 4.0  # "ready" at 0.5 s starts the 5 s squeeze; pain at 4 s
+GUIDING_SECONDS = 10.0  # CPU is measured over this much of the session's opening lines (about 15 s of them)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,8 @@ def make_plan(library: dict[str, Routine], parser: IntentParser, quick: bool, si
                     [("flite:rms", "clean", "it hurts")], talk, 2, silence_seconds)
     sessions = [(voice, noise, pain[i % len(pain)])
                 for i, (voice, noise) in enumerate((v, n) for v in VOICES for n in NOISES)]
-    talk = [(phrase, TALK_VOICES[(i + j) % len(TALK_VOICES)], snr)
-            for i, phrase in enumerate(phrases) for j, snr in enumerate(TALK_LEVELS)]
+    talk = [(phrase, TALK_VOICES[i // 2 % len(TALK_VOICES)], TALK_LEVELS[i % len(TALK_LEVELS)])
+            for i, phrase in enumerate(phrases)]
     return Plan(phrases, VOICES, tuple(SPEEDS), sessions, talk, None, silence_seconds)
 
 

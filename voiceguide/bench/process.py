@@ -1,4 +1,4 @@
-"""A session's own process, measured from outside: peak memory, and CPU while listening to silence."""
+"""A session's own process, measured from outside: peak memory, and CPU listening to silence and guiding."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from voiceguide.bench.plan import SESSION_ROUTINE
@@ -48,28 +49,44 @@ def listening_cpu(engine: str, model: str | None, seconds: float, folder: Path) 
 
     With no sound card, the microphone is a PulseAudio null sink's monitor (a private daemon).
     """
-    from voiceguide.virtual_audio import PulseUnavailable, pulse_daemon
+    # let the greeting's synthesis finish; what remains is listening
+    return _cpu_share(["listen"], engine, model, seconds, 2.0, folder, loopback=False,
+                      how="PulseAudio null-sink microphone, digital silence")
+
+
+def guiding_cpu(engine: str, model: str | None, seconds: float, folder: Path) -> tuple[float | None, str]:
+    """Share of one core ``voiceguide start shotgun`` uses over ``seconds`` of its opening lines, its loudspeaker
+    heard by its microphone: speech synthesis, echo cancelling, the talk-over detector and the recogniser."""
+    return _cpu_share(["start", SESSION_ROUTINE], engine, model, seconds, 0.5, folder, loopback=True,
+                      how="PulseAudio, the loudspeaker looped into the microphone, the guide's opening lines")
+
+
+def _cpu_share(command: list[str], engine: str, model: str | None, seconds: float, settle: float, folder: Path,
+               loopback: bool, how: str) -> tuple[float | None, str]:
+    """Share of one core ``voiceguide COMMAND`` uses over ``seconds``, from ``settle`` seconds after it first
+    speaks, against a private PulseAudio daemon (its loudspeaker looped into its microphone if ``loopback``)."""
+    from voiceguide.virtual_audio import PulseUnavailable, loudspeaker_into_mic, pulse_daemon
 
     try:
-        with pulse_daemon(folder / "pulse") as env:
-            proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "listen", *_engine_args(engine, model)],
-                                    env={**env, **_child_env(folder)}, text=True,
+        with pulse_daemon(folder / "pulse") as env, loudspeaker_into_mic(env) if loopback else nullcontext():
+            proc = subprocess.Popen([sys.executable, "-m", "voiceguide", *command, *_engine_args(engine, model)],
+                                    env={**env, **_child_env(folder)}, text=True, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             assert proc.stdout is not None
             try:
-                for line in proc.stdout:  # the greeting is queued: the microphone is open and heard
+                for line in proc.stdout:  # the first line is queued: the microphone is open and heard
                     if line.startswith("said"):
                         break
                 else:
-                    return None, f"listen did not start: {proc.stderr.read() if proc.stderr else ''}"
-                time.sleep(2.0)  # let the greeting's synthesis finish; what remains is listening
+                    return None, f"{command[0]} did not start: {proc.stderr.read() if proc.stderr else ''}"
+                time.sleep(settle)
                 before = _cpu_seconds(proc.pid)
                 time.sleep(seconds)
                 used = _cpu_seconds(proc.pid) - before
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)
-            return used / seconds, "PulseAudio null-sink microphone, digital silence"
+            return used / seconds, how
     except (PulseUnavailable, FileNotFoundError) as e:
         return None, str(e)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.bench.measures import GOALS, EngineFigures, Share
-from voiceguide.bench.plan import NOISES
+from voiceguide.bench.plan import NOISES, TALK_LEARN
 from voiceguide.bench.room import RoomFigures
 
 
@@ -69,14 +69,19 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     row("peak RSS of a session", "<= 150 MB", lambda e: "-" if e.peak_rss_mb is None else f"{e.peak_rss_mb:.0f} MB")
     row("CPU listening to silence", "", lambda e: "-" if e.listening_cpu is None
         else f"{100 * e.listening_cpu:.1f} % of a core")
+    row("CPU while the guide talks (loudspeaker heard)", "", lambda e: "-" if e.guiding_cpu is None
+        else f"{100 * e.guiding_cpu:.1f} % of a core")
     row("false stops per hour of read speech", "<= 1", lambda e: _per_hour(e.false_stops_testdata, e.testdata_hours))
     row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata, e.testdata_hours))
     for level in sorted({level for e in report.engines.values() for level in e.talk}):
         row(f"pain recall over background {level}", "", lambda e, k=level: _pct(e.talk[k].pain) if k in e.talk else "-")
         row(f"command accuracy over background {level}", "",
             lambda e, k=level: _pct(e.talk[k].commands) if k in e.talk else "-")
-        row(f"halts (stops) per minute of background {level} alone", "", lambda e, k=level: "-" if k not in e.talk
-            else f"{e.talk[k].per_minute} ({e.talk[k].halts} ({e.talk[k].stops}) in {e.talk[k].minutes:.1f} min)")
+        row(f"halts (stops) per minute of background {level} alone, learnt", "", lambda e, k=level: "-"
+            if k not in e.talk else f"{e.talk[k].per_minute} ({e.talk[k].halts} ({e.talk[k].stops}) in "
+                                    f"{e.talk[k].minutes:.1f} min)")
+        row(f"halts in the first {TALK_LEARN:g} s of background {level}", "", lambda e, k=level: "-"
+            if k not in e.talk else f"{e.talk[k].learning_halts} in {e.talk[k].learning_minutes:.1f} min")
     if report.room is not None:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
