@@ -55,13 +55,15 @@ def test_nothing_is_turned_down_before_the_room_is_learnt():
 
 
 @pytest.mark.parametrize("seconds", [1, 3, GATE.seconds - 1])
-def test_a_loud_sound_of_a_few_seconds_never_deafens_it(seconds):
+@pytest.mark.parametrize("louder_db", [15, 32])
+def test_a_loud_sound_of_a_few_seconds_never_deafens_it(seconds, louder_db):
     """A vacuum cleaner, a child, someone calling from the next room: what does not go on for most of the
-    window never becomes background, so a quiet voice just after it passes as it is."""
+    window never becomes background, nor does it together with a voice just after it, if it is more than
+    ``spread_db`` louder (15 dB or more); so that voice passes as it is."""
     quiet = 20.0
     room = np.random.default_rng(2).normal(0, quiet, 12 * RATE)  # a quiet room, learnt
-    loud = talk(seconds, 8000, seed=3)
-    after = talk(2, 200, seed=4)  # a voice 20 dB below the loud sound
+    loud = talk(seconds, 200 * 10 ** (louder_db / 20), seed=3)
+    after = talk(2, 200, seed=4)
     gate = BackgroundGate(RATE)
     out = through(gate, np.concatenate([room, loud, after]))
     assert kept(out[-len(after):], after)

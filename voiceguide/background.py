@@ -7,16 +7,18 @@ minute. Talk that has gone on for most of the last few seconds is the room's bac
 the guide stands out from it, louder, and for a while only.
 
 Each second's level is the level its loudest 10 % of 10 ms frames reach. The background is a level that
-``seconds`` of the last ``window`` seconds reached, all within ``SPREAD_DB`` of one another (steady talk, or
+``seconds`` of the last ``window`` seconds reached, all within ``spread_db`` of one another (steady talk, or
 steady noise; the highest such level): sound that has not gone on for that long (the user speaking, a cough, a
 door, a loud noise of a few seconds) never becomes background by itself, and a background that stops is
 forgotten once it has been quiet for ``window - seconds + 1`` seconds. A frame passes as it is when it stands
 ``margin_db`` above the background, and so do the ``hold`` seconds after it (a word's quieter sounds); the rest
 is turned down by ``DOWN_DB``. While no background has been found, everything passes.
 
-The limit, said plainly: a sound the user's own level (within ``SPREAD_DB``) that went on for a few seconds,
-with the user's words right after it, fills ``seconds`` of the window together with them, and the user's
-following words are turned down until that sound has left the window (at most ``window`` seconds).
+The limit, said plainly: a sound that went on for a few seconds at the user's level or up to ``spread_db``
+above it, with the user's words straight after it, fills ``seconds`` of the window together with them, and the
+user's following words are turned down until that sound has left the window (at most ``window`` seconds).
+And talk whose loudness changes from sentence to sentence more than ``margin_db`` is not held down: on the
+bench's human reader the gate lets the talk's louder moments through (see the README's figures).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import numpy as np
 FRAMES_A_SECOND = 100  # 10 ms frames
 SECOND_PEAK = 90  # a second's level: the level its loudest 10 % of frames reach
 DOWN_DB = 30.0  # how far what does not stand out is turned down
-SPREAD_DB = 6.0  # how far apart the seconds of one steady background may be
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class GateSettings:
 
     margin_db: float = 10.0  # how far above the background a frame must be to pass as it is
     seconds: int = 7  # how many of the last ``window`` seconds a sound must fill to be the background
+    spread_db: float = 12.0  # how far apart the levels of those seconds may be
     window: int = 10
     hold: float = 0.25  # seconds kept open after a frame that stood out
 
@@ -52,10 +54,10 @@ def frame_levels(samples: np.ndarray, frame: int) -> np.ndarray:
     return 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
 
 
-def steady_level(levels: list[float], count: int) -> float | None:
-    """The highest level that ``count`` of ``levels`` reach while lying within ``SPREAD_DB`` of it, or None."""
+def steady_level(levels: list[float], count: int, spread_db: float) -> float | None:
+    """The highest level that ``count`` of ``levels`` reach while lying within ``spread_db`` of it, or None."""
     for level in sorted(levels, reverse=True):
-        if sum(level <= other <= level + SPREAD_DB for other in levels) >= count:
+        if sum(level <= other <= level + spread_db for other in levels) >= count:
             return level
     return None
 
@@ -105,4 +107,4 @@ class BackgroundGate:
         if len(self.this_second) == FRAMES_A_SECOND:
             self.seconds.append(float(np.percentile(self.this_second, SECOND_PEAK)))
             self.this_second = []
-            self.background = steady_level(list(self.seconds), self.settings.seconds)
+            self.background = steady_level(list(self.seconds), self.settings.seconds, self.settings.spread_db)
