@@ -100,3 +100,11 @@ def test_the_output_does_not_depend_on_how_the_input_is_cut_and_a_reset_forgets(
     gate.reset()
     assert np.array_equal(through(gate, audio, block=160), whole)
     assert len(whole) == len(audio)
+
+
+def test_a_part_frame_at_the_end_comes_out_as_it_went_in():
+    gate = BackgroundGate(RATE)
+    through(gate, talk(12, 3000))
+    assert gate.background is not None
+    tail = pcm(np.full(100, 50.0))  # under 10 ms, quiet: it would be turned down if it were a whole frame
+    assert gate.process(pcm(np.full(160, 50.0)) + tail)[-len(tail):] == tail

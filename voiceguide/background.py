@@ -63,7 +63,7 @@ def steady_level(levels: list[float], count: int, spread_db: float) -> float | N
 
 
 class BackgroundGate:
-    """The gate for int16 mono PCM at ``sample_rate``. Whole 10 ms frames go in; as many come out, at once."""
+    """The gate for int16 mono PCM at ``sample_rate``, fed whole 10 ms frames; as many come out, at once."""
 
     def __init__(self, sample_rate: int, settings: GateSettings = GATE):
         self.frame = sample_rate // FRAMES_A_SECOND
@@ -99,8 +99,8 @@ class BackgroundGate:
         ramp = np.linspace(0.0, 1.0, self.frame, endpoint=False)
         envelope = (starts[:, None] + (gains - starts)[:, None] * ramp).ravel()
         self.gain = float(gains[-1])
-        out = samples[: len(envelope)] * envelope
-        return np.clip(np.rint(out), -32768, 32767).astype(np.int16).tobytes()
+        out = np.clip(np.rint(samples[: len(envelope)] * envelope), -32768, 32767).astype(np.int16)
+        return out.tobytes() + samples[len(envelope):].tobytes()  # a part frame (never from the denoiser) as it is
 
     def _learn(self, level: float) -> None:
         self.this_second.append(level)
