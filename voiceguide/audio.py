@@ -31,6 +31,12 @@ def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
+def frame_powers(samples: np.ndarray, frame: int) -> np.ndarray:
+    """The mean square of each whole ``frame`` of ``samples`` (a part frame at the end is left out)."""
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame).astype(np.float64)
+    return (frames ** 2).mean(axis=1)
+
+
 class AudioError(VoiceguideError):
     """Audio that cannot be opened or read, in words a user can act on."""
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voiceguide.audio import frame_powers
+
 FRAMES_A_SECOND = 100  # 10 ms frames
 SECOND_PEAK = 90  # a second's level: the level its loudest 10 % of frames reach
 DOWN_DB = 30.0  # how far what does not stand out is turned down
@@ -46,12 +48,6 @@ class GateSettings:
 
 
 GATE = GateSettings()
-
-
-def frame_levels(samples: np.ndarray, frame: int) -> np.ndarray:
-    """The level (dB, of int16 RMS) of each whole ``frame`` of ``samples``."""
-    frames = samples[: len(samples) // frame * frame].reshape(-1, frame).astype(np.float64)
-    return 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
 
 
 def steady_level(levels: list[float], count: int, spread_db: float) -> float | None:
@@ -84,7 +80,7 @@ class BackgroundGate:
         samples = np.frombuffer(pcm, dtype=np.int16)
         if not len(samples):
             return pcm
-        levels = frame_levels(samples, self.frame)
+        levels = 10 * np.log10(frame_powers(samples, self.frame) + 1.0)  # dB of int16 RMS, per 10 ms
         gains = np.empty(len(levels))
         for i, level in enumerate(levels):
             if self.background is None or level > self.background + self.settings.margin_db:

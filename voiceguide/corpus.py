@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceguide.audio import frame_powers
+
 RATE = 16000
 # Six or more voices across both synthesisers; kal16 is flite's 16 kHz diphone voice.
 VOICES = ("flite:slt", "flite:rms", "flite:awb", "flite:kal16", "espeak:en-us", "espeak:en-us+f3",
@@ -136,8 +138,7 @@ def speech_end(path: Path) -> float:
         samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
         rate = w.getframerate()
     frame = rate // 100
-    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
-    level = np.sqrt((frames ** 2).mean(axis=1))
+    level = np.sqrt(frame_powers(samples, frame))
     loud = np.flatnonzero(level > level.max() / 100)
     return float((loud[-1] + 1) * frame / rate) if len(loud) else 0.0
 
