@@ -49,7 +49,7 @@ import numpy as np
 from voiceguide.audio import WavSource
 from voiceguide.background import GateSettings
 from voiceguide.bench.language import read_phrasings
-from voiceguide.bench.plan import LEAD, TAIL
+from voiceguide.bench.plan import LEAD, TAIL, TALK_LEAD, TALK_LEARN, TALK_TAIL
 from voiceguide.corpus import RATE, add_noise, concat, duration, silence, speech_end, synth
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.intents import IntentParser
@@ -61,7 +61,6 @@ VOICES = ("flite:kal", "espeak:en-us+m3:165")
 TALKERS = ("espeak:en-029:170", "espeak:en-gb-x-gbclan+f2:160")
 TALK_TEXT = Path("/usr/share/common-licenses/GPL-3")
 TALK_LEVELS = (10.0, 15.0)
-TALK_LEAD, TALK_TAIL, LEARNT_FROM = 16.0, 2.0, 10.0
 SWEEP = [None] + [GateSettings(margin, 7, spread) for spread in (6, 9, 12, 20) for margin in (8, 10, 12)]
 LOUDNESS_DB = 6.0  # each sentence of the conversation louder or quieter by up to this much (all turned down by it)
 
@@ -117,8 +116,8 @@ def score(job: tuple[GateSettings | None, list[tuple[str, bool, str, Path, float
             count(f"{condition}/{kind}/halted", bool(heard))
             continue
         count(f"talk/{kind}/halted", any(TALK_LEAD <= e.t <= end + 1.0 for e in heard))
-        count("talk/learning", len({e.utterance for e in heard if e.t < LEARNT_FROM}))
-        count("talk/learnt", len({e.utterance for e in heard if LEARNT_FROM <= e.t < TALK_LEAD}))
+        count("talk/learning", len({e.utterance for e in heard if e.t < TALK_LEARN}))
+        count("talk/learnt", len({e.utterance for e in heard if TALK_LEARN <= e.t < TALK_LEAD}))
     return counts
 
 
@@ -141,7 +140,7 @@ def main() -> None:
     ranked = sorted((r["talk/learnt"], r["talk/learning"], i)
                     for i, (r, ok) in enumerate(zip(results, safe, strict=True))
                     if ok and r["talk/pain/halted"] >= best - slack)
-    minutes = {"learning": len(pain_of) * LEARNT_FROM / 60, "learnt": len(pain_of) * (TALK_LEAD - LEARNT_FROM) / 60}
+    minutes = {"learning": len(pain_of) * TALK_LEARN / 60, "learnt": len(pain_of) * (TALK_LEAD - TALK_LEARN) / 60}
     print("gate | pain halted clean / pink / over talk | other halted clean / pink / over talk | "
           "halts in talk alone: learning (per min) / learnt (per min)")
     for i, (settings, r) in enumerate(zip(SWEEP, results, strict=True)):

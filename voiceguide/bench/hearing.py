@@ -73,7 +73,6 @@ class Hearing:
     audio: float = 0.0
     background_halts: int = 0  # over background talk: halts for pain heard in the talk alone, once learnt
     background_stops: int = 0  # and of those, stops (the recogniser was sure)
-    background_seconds: float = 0.0  # and how long that talk was listened to
     learning_halts: int = 0  # halts for pain heard in the talk alone while the room was being learnt
 
     @property
@@ -233,7 +232,7 @@ def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
     for engine, recognizer in _recognizers.items():
         heard, cpu, audio = hear(wav, recognizer)
         record = Hearing(engine, "talk", expected.text, expected.intent, f"talk {snr:g} dB", expected.advice,
-                         voice, "normal", cpu=cpu, audio=audio, background_seconds=start - TALK_LEARN)
+                         voice, "normal", cpu=cpu, audio=audio)
         pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
         learnt = [h for h in pain if TALK_LEARN <= h.t < start]
         record.background_halts = len({h.utterance for h in learnt})  # one halt an utterance

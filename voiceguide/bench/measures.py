@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from voiceguide.bench.plan import NOISES, TALK_LEARN
+from voiceguide.bench.plan import NOISES, TALK_LEAD, TALK_LEARN
 
 if TYPE_CHECKING:
     from voiceguide.bench.hearing import Hearing
@@ -98,7 +98,7 @@ class TalkFigures:
         return cls(Share.of([r for r in records if r.intent == "pain"], "halted"),
                    Share.of([r for r in records if r.intent != "pain"], "understood"),
                    sum(r.background_halts for r in records), sum(r.background_stops for r in records),
-                   sum(r.background_seconds for r in records) / 60, sum(r.learning_halts for r in records),
+                   len(records) * (TALK_LEAD - TALK_LEARN) / 60, sum(r.learning_halts for r in records),
                    len(records) * TALK_LEARN / 60)
 
     @property
