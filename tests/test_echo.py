@@ -117,6 +117,24 @@ def test_talk_over_the_guide_is_marked_once_it_has_lasted(seconds, marked):
     assert all(5.0 + 0.2 <= t <= 5.0 + 0.4 for t in marks)
 
 
+@pytest.mark.parametrize("seconds", [0.0, 0.13])
+def test_a_moment_of_talk_too_short_to_halt_the_guide_is_still_told(seconds):
+    """0.13 s of someone talking over the guide does not halt it by itself, but is told for the next 1.5 s, so
+    that pain made out with it does; the guide's own echo alone is never told."""
+    played = speechlike(10.0)
+    talk = np.zeros(len(played))
+    start = 5 * RATE
+    talk[start:start + round(seconds * RATE)] = np.random.default_rng(4).standard_normal(round(seconds * RATE)) * 3000
+    mic = CancelledMicrophone(LateMicrophone(played, late=0.0, talk=talk), _log(played))
+    heard = [(b.talked_over, round(b.t - 10.0, 1)) for b in mic.blocks() if mic.someone_talked()]
+    told = [t for _, t in heard]
+    assert not any(halted for halted, _ in heard)
+    if seconds:
+        assert told and 5.0 < told[0] < 5.3 and 6.5 < told[-1] < 7.1
+    else:
+        assert told == []
+
+
 def test_a_quiet_block_after_the_guide_is_not_talk():
     from voiceguide.echo import DoubleTalk
 

@@ -343,6 +343,19 @@ def test_unsure_pain_halts_and_asks_and_the_answer_decides():
     assert d.session.state == STOP_AND_ADVISE
 
 
+@pytest.mark.parametrize("talk, halted", [(True, True), (False, False)])
+def test_unsure_pain_over_the_guide_halts_it_when_someone_was_heard_talking_with_it(talk, halted):
+    """Over the guide's voice, pain the recogniser is not sure of counts only with a moment of talk heard over
+    the guide at the same time (too little to halt it by itself): the words and the voice agree."""
+    speaker = FakeSpeaker(busy_always=True)
+    d = drive(LIBRARY["shotgun"], speaker=speaker)
+    d.session.hear("it hurts", partial=True, utterance=7, sure=False, over_guide=True, talk=talk)
+    assert (d.session.state == PAUSED) is halted
+    assert (d.session.paused_by == "unsure") is halted and (speaker.interrupts == 1) is halted
+    d.session.hear("stop", utterance=7, sure=False, over_guide=True, talk=True)  # only pain counts so
+    assert d.session.state == (PAUSED if halted else "setup")
+
+
 def _talked_over_mid_hold() -> tuple:
     speaker = FakeSpeaker()
     d = drive(LIBRARY["spinal-twist"], speaker=speaker)

@@ -31,6 +31,9 @@ TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is thi
 # The guide stops to listen once 0.18 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
 # talk_over.TalkOverGuide; tuned with it by scripts/tune-talk-over.py, on data the bench does not use.
 TALK_OVER_FRAMES, TALK_OVER_WINDOW = 18, 5
+# Pain made out over the guide's voice, though not sure, halts it to ask when this much talk was heard with it
+# (within TALK_BLOCKS): one frame more than the guide's echo alone ever reached on the talk-over tuning data.
+TALK_WITH_PAIN_FRAMES = 10
 TALK_DELAY_MOVED = 0.1  # seconds the echo's delay may move before the talk detector learns the echo afresh
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
@@ -288,6 +291,7 @@ class CancelledMicrophone:
         self.delay = EchoDelay()
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)  # DoubleTalk's verdict on each block
         self.talk_heard: deque[bool] = deque(maxlen=TALK_BLOCKS)  # the talk-over detector's, once learnt
+        self.some_talk: deque[bool] = deque(maxlen=TALK_BLOCKS)  # the same, at TALK_WITH_PAIN_FRAMES
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.talk_frames: deque[int] = deque(maxlen=TALK_OVER_WINDOW)
         self.talk_learnt_at = 0.0  # the echo's delay when the talk detector began learning the echo
@@ -307,6 +311,7 @@ class CancelledMicrophone:
             self.talk_frames.append(self.talk_over.frames(pcm, self._reference_for_talk(start, len(pcm))))
             was_over, over = over, self._learnt() and sum(self.talk_frames) >= TALK_OVER_FRAMES
             self.talk_heard.append(over)
+            self.some_talk.append(self._learnt() and sum(self.talk_frames) >= TALK_WITH_PAIN_FRAMES)
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=over and not was_over)
 
     def _reference_for_talk(self, start: float, n: int) -> np.ndarray:
@@ -334,6 +339,11 @@ class CancelledMicrophone:
         if self._learnt():
             return any(self.talk_heard)
         return sum(self.talk) >= TALK_NEEDED
+
+    def someone_talked(self) -> bool:
+        """Was someone heard talking over the guide in the last 1.5 s, if only briefly (``TALK_WITH_PAIN_FRAMES``)?
+        Too little to halt the guide by itself, but with pain made out in the same moment, it does."""
+        return any(self.some_talk)
 
     def close(self) -> None:
         close = getattr(self.source, "close", None)

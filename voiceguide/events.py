@@ -50,6 +50,7 @@ class Heard(Event):
     sure: bool = True  # typed words are; a recogniser says whether its words stood out clearly
     typed: bool = False  # from the keyboard or a script: it cannot be the guide's own voice
     over_guide: bool = False  # the utterance began while the guide's loudspeaker played
+    talk: bool = False  # someone was heard talking over the guide, if only briefly, in the 1.5 s before
 
 
 @dataclass(frozen=True)

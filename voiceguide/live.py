@@ -136,7 +136,8 @@ class MicrophoneInput:
                 heard_here = CancelledMicrophone(self.source, self.played, self.cancel_echo)
                 for heard in heard_events(heard_here, self.recognizer, self.utterances):
                     if isinstance(heard, Heard):
-                        heard = dataclasses.replace(heard, sure=heard_here.sure(heard.sure))
+                        heard = dataclasses.replace(heard, sure=heard_here.sure(heard.sure),
+                                                    talk=heard_here.someone_talked())
                     self.events.put(heard)
                 return
             except AudioError:

@@ -271,7 +271,7 @@ class Session:
             return  # the rest of an utterance already acted on, before this session began
         if isinstance(event, Heard):
             self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure,
-                      typed=event.typed, over_guide=event.over_guide)
+                      typed=event.typed, over_guide=event.over_guide, talk=event.talk)
         elif isinstance(event, TalkedOver):
             self._talked_over(event.utterance)
         elif isinstance(event, DeviceLost):
@@ -314,12 +314,13 @@ class Session:
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN
 
     def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0,
-             sure: bool = True, typed: bool = False, over_guide: bool = False) -> Intent:
+             sure: bool = True, typed: bool = False, over_guide: bool = False, talk: bool = False) -> Intent:
         """Act on something the user said; partial text is only acted on for pain.
 
         While the guide talks, the microphone hears mostly the guide: only pain, stop and pause are acted on
         then, and only when the recogniser is sure of them (typed words are always acted on). The same holds for
-        an utterance that began while the guide talked (``over_guide``), even once it has stopped. Pain heard
+        an utterance that began while the guide talked (``over_guide``), even once it has stopped; pain that is
+        not sure counts there too when someone was heard talking over the guide with it (``talk``). Pain heard
         when it is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`).
         """
         self.last_utterance = max(self.last_utterance, utterance)
@@ -328,7 +329,9 @@ class Session:
             return intent
         t = self.clock.now() if at is None else at
         guarded = intent.intent in GUARDED_INTENTS
-        if not typed and (self.speaker.busy(t) or over_guide) and not (guarded and sure):
+        # their words and their voice, each unclear, agree: that halts the guide (it answers no question)
+        heard_over_talk = intent.intent == "pain" and talk and self.question is None
+        if not typed and (self.speaker.busy(t) or over_guide) and not (guarded and sure) and not heard_over_talk:
             why = "the guide was speaking" if not guarded else "the guide was speaking, and it was not clear"
             self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why))
             return intent
