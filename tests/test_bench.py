@@ -80,6 +80,21 @@ def test_quick_bench_figures_add_up(quick_report):
     assert set(sphinx["goals"]) == set(GOALS)
 
 
+@pytest.mark.parametrize("sure", [True, False])
+def test_pain_said_mid_hold_counts_as_caught_mid_hold_whether_it_stops_or_halts_to_ask(sure, monkeypatch):
+    """A session's pain is caught mid-hold when the exercise halts in its timed step, whether for sure pain (stop)
+    or for pain heard unclearly (the halt to ask enters "paused" at that moment)."""
+    from voiceguide.bench import hearing
+    from voiceguide.events import Heard
+
+    monkeypatch.setattr(hearing, "_parser", PARSER_ALL, raising=False)  # set in each bench worker
+    heard = [(Heard(1.5, "ready", utterance=1), 0.0), (Heard(4.2, "my hip hurts", True, 2, sure), 0.0)]
+    record = hearing.Hearing("sphinx", "session", "my hip hurts", "pain", "clean", "stop", "flite:rms", "normal")
+    judged = hearing.judge(record, heard, LIBRARY["shotgun"], 0.0, expected_end=4.1)
+    assert judged.mid_hold and (judged.stopped, judged.asked) == (sure, not sure)
+    assert judged.reaction == pytest.approx(0.1)
+
+
 def test_bench_refuses_bad_options_plainly(tmp_path):
     result = cli("bench", "--jobs", "0", "--out", str(tmp_path))
     assert result.returncode == 2 and "--jobs must be at least 1" in result.stderr and "Traceback" not in result.stderr

@@ -46,7 +46,7 @@ from voiceguide.events import Heard, OutputEvent, PainReported, Paused, StateEnt
 from voiceguide.intents import IntentParser
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine, load_library, spoken_names
-from voiceguide.session import STOP_AND_ADVISE
+from voiceguide.session import PAUSED, STOP_AND_ADVISE
 from voiceguide.simulate import simulate
 
 
@@ -165,7 +165,9 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
     record.asked = not record.stopped
     pains = [(h, delay, intent) for h, delay in heard if (intent := _parser.parse(h.text)).intent == "pain"]
     record.advice = next((e.advice for e in log if isinstance(e, PainReported)), pains[0][2].advice if pains else None)
-    before = [e.state for e in log if isinstance(e, StateEntered) and e.t <= halt.t and e.state != STOP_AND_ADVISE]
+    # the step it was in: the halt itself enters "paused" (to ask) or "stop_and_advise" at the same moment
+    before = [e.state for e in log if isinstance(e, StateEntered) and e.t <= halt.t
+              and e.state not in (PAUSED, STOP_AND_ADVISE)]
     record.mid_hold = bool(before) and before[-1] == routine.plan()[1].state
     trigger = pains[0]
     if expected_end is not None:
