@@ -56,7 +56,7 @@ def test_quick_bench_figures_add_up(quick_report):
     corpus = report["corpus"]
     commands, pain = sphinx["command accuracy"], sphinx["pain recall"]
     assert commands["n"] + pain["n"] == corpus["clips"]
-    for figure in (commands, pain, sphinx["sessions stopped mid-hold"]):
+    for figure in (commands, pain, sphinx["sessions halted mid-hold"]):
         assert sum(figure["by noise"][n]["n"] for n in NOISES) == figure["n"]
         assert sum(figure["by noise"][n]["hits"] for n in NOISES) == figure["hits"] <= figure["n"]
     stops = sphinx["false stops"]

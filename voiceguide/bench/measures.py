@@ -174,7 +174,7 @@ class EngineFigures:
             "false stops": {"phrases": self.false_stops_phrases.to_json(),
                             "testdata": self.false_stops_testdata.to_json(), **self.false_stops.to_json(),
                             "examples": self.false_stop_examples},
-            "sessions stopped mid-hold": self.sessions_mid_hold.to_json(),
+            "sessions halted mid-hold": self.sessions_mid_hold.to_json(),
             "over background talk": {level: t.to_json() for level, t in self.talk.items()},
             "reaction (s)": self.reaction.to_json(),
             "real-time factor": self.real_time_factor,

@@ -58,7 +58,7 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     row("false stops, testdata speech", "", lambda e: _pct(e.false_stops_testdata))
     row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops))
     row("false asks (halted to ask), all", "", lambda e: _pct(e.false_asks))
-    row("sessions stopped mid-hold", "", lambda e: _pct(e.sessions_mid_hold.all))
+    row("sessions halted mid-hold", "", lambda e: _pct(e.sessions_mid_hold.all))
     row("reaction median", "<= 150 ms", lambda e: _ms(e.reaction.median))
     row("reaction p95", "", lambda e: _ms(e.reaction.p95))
     row("reaction max", "", lambda e: _ms(max(e.reaction.seconds) if e.reaction.seconds else None))
