@@ -354,6 +354,8 @@ def test_unsure_pain_over_the_guide_halts_it_when_someone_was_heard_talking_with
     assert (d.session.paused_by == "unsure") is halted and (speaker.interrupts == 1) is halted
     d.session.hear("stop", utterance=7, sure=False, over_guide=True, talk=True)  # only pain counts so
     assert d.session.state == (PAUSED if halted else "setup")
+    d.session.hear("it hurts", utterance=8, sure=False, over_guide=True, talk=True)  # it halts; it answers nothing
+    assert d.session.state == PAUSED and not d.session.ended
 
 
 def _talked_over_mid_hold() -> tuple:
