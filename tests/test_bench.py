@@ -78,6 +78,9 @@ def test_quick_bench_figures_add_up(quick_report):
     assert sphinx["listening CPU"] is None or 0 <= sphinx["listening CPU"] < 1
     assert sphinx["guiding CPU"] is None or 0 < sphinx["guiding CPU"] < 2, sphinx["guiding CPU, how"]
     assert set(sphinx["goals"]) == set(GOALS)
+    room = report["room (sphinx)"]
+    assert room["barge-in caught"]["hits"] == sum(room[f"barge-in {how}"]["hits"] for how in (
+        "stopped at once", "halted for talk over the guide", "halted for pain heard unclearly"))
 
 
 @pytest.mark.parametrize("sure", [True, False])

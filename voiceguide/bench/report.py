@@ -89,6 +89,8 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         rows.append(("barge-in pain caught (halted at once)", _pct(room.barge), *[""] * (len(report.engines) - 1),
                      ">= 95 %"))
         rows.append(("  of which stopped at once", _pct(room.barge_stopped), *[""] * (len(report.engines) - 1), ""))
+        rows.append(("  of which halted for pain heard unclearly, to ask", _pct(room.barge_asked),
+                     *[""] * (len(report.engines) - 1), ""))
         rows.append(("  of which halted for talk over the guide, to ask", _pct(room.barge_talk),
                      *[""] * (len(report.engines) - 1), ""))
         rows.append(("  caught, unseen by the tuning", _pct(room.barge_unseen), *[""] * (len(report.engines) - 1),

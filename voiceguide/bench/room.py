@@ -116,6 +116,7 @@ class RoomFigures:
     barge: Share  # caught (stopped or asked), of all barge-in runs
     barge_stopped: Share
     barge_talk: Share  # halted because someone was heard talking over the guide, and not stopped at once
+    barge_asked: Share  # halted for pain heard unclearly (made out with a moment of talk), and not stopped
     barge_unseen: Share  # caught, of the runs unseen by the tuning
     barge_by_condition: dict[str, Share]
 
@@ -124,6 +125,7 @@ class RoomFigures:
                 "self-trigger examples": self.self_examples, "barge-in caught": self.barge.to_json(),
                 "barge-in stopped at once": self.barge_stopped.to_json(),
                 "barge-in halted for talk over the guide": self.barge_talk.to_json(),
+                "barge-in halted for pain heard unclearly": self.barge_asked.to_json(),
                 "barge-in caught, unseen by tuning": self.barge_unseen.to_json(),
                 "barge-in by condition": {k: v.to_json() for k, v in self.barge_by_condition.items()}}
 
@@ -139,6 +141,7 @@ def room_figures(runs: list[RoomRun]) -> RoomFigures:
         barge=Share(len(barges), sum(bool(r.caught) for r in barges)),
         barge_stopped=Share(len(barges), sum(r.caught == "stopped" for r in barges)),
         barge_talk=Share(len(barges), sum(r.caught == "talk" for r in barges)),
+        barge_asked=Share(len(barges), sum(r.caught == "asked" for r in barges)),
         barge_unseen=Share(sum(not r.tuning for r in barges), sum(bool(r.caught) and not r.tuning for r in barges)),
         barge_by_condition={c: Share(sum(_condition(r) == c for r in barges),
                                      sum(bool(r.caught) and _condition(r) == c for r in barges)) for c in conditions},
