@@ -257,3 +257,36 @@ def test_over_one_person_reading_on_pain_said_to_it_comes_to_an_end_and_is_heard
         finals = [h for h in heard_events(WavSource(wav), sphinx()) if not h.partial and words[0] <= h.t <= words[1]]
         heard += any(PARSER_ALL.parse(h.text).intent == "pain" for h in finals)
     assert heard >= 3
+
+
+@pytest.mark.parametrize("voice, words", [("flite:slt", "my leg is numb"), ("flite:awb", "my leg is numb"),
+                                          ("flite:awb", "my back hurts")])
+def test_words_said_over_the_end_of_the_guides_voice_are_heard_as_what_follows_it(tmp_path, voice, words):
+    """An utterance that begins with the guide's voice and runs on into someone's words said over its end: the
+    guide's own clauses explain its start, and the grammar reports the words after them. (When it could only
+    be the guide's clauses or one phrase, all of it was forced onto the longest phrase: "i lost control of my
+    bowels", emergency advice, in each of these.)"""
+    from voiceguide.corpus import synth
+
+    def samples(path) -> np.ndarray:
+        return np.frombuffer(b"".join(b.pcm for b in WavSource(path).blocks()), dtype=np.int16).astype(np.int32)
+
+    line = "Lie on your back with your knees bent and your feet flat on the floor."
+    guide = samples(synth(line, "espeak:en-us", tmp_path / "guide.wav"))
+    said = samples(synth(words, voice, tmp_path / "user.wav"))
+    heard = np.concatenate([np.zeros(8000, np.int32), guide, np.zeros(24000, np.int32)])
+    at = 8000 + len(guide) - 12000  # 0.75 s before the guide's line ends
+    heard[at:at + len(said)] += said
+    pcm = np.clip(heard, -32768, 32767).astype(np.int16).tobytes()
+    recognizer = sphinx()
+    results = [r for i in range(0, len(pcm), 3200) for r in recognizer.accept(pcm[i:i + 3200], guide=True)]
+    results += recognizer.flush()
+    assert [r.text for r in results if not r.sure and not r.partial] == [words]
+
+
+def test_a_hypothesis_is_read_as_the_users_phrase_after_any_of_the_guides_own_clauses():
+    recognizer = sphinx()
+    assert recognizer._said("it hurts") == "it hurts"
+    assert recognizer._said("lie on your back with your knees bent it hurts") == "it hurts"
+    assert recognizer._said("say ready when the belt is on") == ""  # the guide's clause, though it ends in words
+    assert recognizer._said("say ready when the it hurts") == ""  # "say ready when the" is no clause of its

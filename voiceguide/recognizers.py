@@ -131,7 +131,8 @@ class SphinxRecognizer:
 
     The grammar also holds every line the guide can say (``guide``): when the microphone hears the guide's
     own voice, its own words are the best explanation of the sound, rather than the nearest phrase a user
-    might say; a result that is one of those lines is dropped, never reported.
+    might say; a result made of those lines' clauses alone is dropped, never reported, and of one that begins
+    with them (someone spoke over the end of the guide's voice) only the phrase after them is reported.
     """
 
     name = "sphinx"
@@ -165,15 +166,18 @@ class SphinxRecognizer:
         self.phrases = usable
         self.user_phrases = set(usable)
         self.guide = guide_clauses(guide, self.decoder.lookup_word)
+        self.guide_set = set(self.guide)
         # Two searches: the user's phrases; and, for an utterance that begins while the guide's loudspeaker
-        # plays, those phrases or any run of the guide's own clauses, so that its voice is explained by its own
-        # words rather than forced onto the nearest phrase. (Used always, the second cost recall in noise.)
+        # plays, any run of the guide's own clauses, then perhaps one of those phrases, so that its voice is
+        # explained by its own words rather than forced onto the nearest phrase, and words said over its end
+        # are heard as themselves (when the guide's clauses could not come first, the whole was forced onto the
+        # longest phrase, "i lost control of my bowels"). (Used always, the second cost recall in noise.)
         phrases_only = " | ".join(usable)
         self.decoder.add_jsgf_string("user", f"#JSGF V1.0;\ngrammar user;\npublic <utt> = {phrases_only};\n")
         if self.guide:
             clauses = " | ".join(self.guide)
-            self.decoder.add_jsgf_string("room", f"#JSGF V1.0;\ngrammar room;\npublic <utt> = {phrases_only} | "
-                                                 f"<guide>+;\n<guide> = {clauses};\n")
+            self.decoder.add_jsgf_string("room", f"#JSGF V1.0;\ngrammar room;\npublic <utt> = <guide>* <user> | "
+                                                 f"<guide>+;\n<user> = {phrases_only};\n<guide> = {clauses};\n")
         self.decoder.activate_search("user")
         self.guide_playing = self.over_guide = False
         self.initial_cmn = self.decoder.get_cmn()
@@ -229,7 +233,7 @@ class SphinxRecognizer:
         if spotted := self._spot():
             return spotted
         hyp = self.decoder.hyp()
-        text = hyp.hypstr if hyp and hyp.hypstr in self.user_phrases and self._hypothesis_is_current() else ""
+        text = self._said(hyp.hypstr) if hyp and self._hypothesis_is_current() else ""
         # The first frames of a word give wild guesses: report a partial only once it has stayed
         # the best current hypothesis for STABLE_SECONDS of audio.
         if text != self.candidate:
@@ -279,10 +283,28 @@ class SphinxRecognizer:
             spotted = self._spot()  # the spotter decides a keyphrase up to kws_delay frames after it ends
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
-        if hyp and hyp.hypstr and hyp.hypstr not in self.user_phrases:
+        said = self._said(hyp.hypstr) if hyp else ""
+        if hyp and hyp.hypstr and not said:
             log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
-            return spotted
-        return spotted + ([Result(hyp.hypstr, False, over_guide=self.over_guide)] if hyp and hyp.hypstr else [])
+        return spotted + ([Result(said, False, over_guide=self.over_guide)] if said else [])
+
+    def _said(self, hypothesis: str) -> str:
+        """The user's phrase in a hypothesis: all of it, or what follows the guide's own clauses (the echo of
+        its voice, heard before someone spoke over it); "" when it is the guide's clauses alone."""
+        words = hypothesis.split()
+        for start in range(len(words)):
+            phrase = " ".join(words[start:])
+            if phrase in self.user_phrases and self._clauses(words[:start]):
+                return phrase
+        return ""
+
+    def _clauses(self, words: list[str]) -> bool:
+        """Can ``words`` be cut into the guide's clauses (none at all, too)?"""
+        ends = {0}
+        for end in range(1, len(words) + 1):
+            if any(" ".join(words[start:end]) in self.guide_set for start in ends if start < end):
+                ends.add(end)
+        return len(words) in ends
 
     def reset(self) -> None:
         self.flush()
