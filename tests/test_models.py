@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import cli
 from voiceguide.models import Limits, ModelError, download, find_model
-from voiceguide.recognizers import RecognizerError, VoskRecognizer, check_model_dir, vosk_grammar
+from voiceguide.recognizers import RecognizerError, VoskRecognizer, check_model_dir, said_after_guide, vosk_grammar
 
 
 def model_zip(entries: dict[str, bytes] | None = None) -> bytes:
@@ -212,3 +212,15 @@ def test_url_and_checksum_are_checked_before_any_network_use(server, tmp_path, u
                  str(tmp_path), "--quiet")
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert server.ranges == []
+
+
+def test_a_hypothesis_is_read_as_the_users_phrase_after_any_of_the_guides_own_clauses():
+    """Both engines read what they heard over the guide's voice this way: its own clauses, then perhaps a
+    phrase of the user's."""
+    phrases, clauses = {"it hurts", "belt is on", "ready"}, {"say ready when the belt is on", "lie on your back"}
+    assert said_after_guide("it hurts", phrases, clauses) == "it hurts"
+    assert said_after_guide("lie on your back it hurts", phrases, clauses) == "it hurts"
+    assert said_after_guide("lie on your back lie on your back ready", phrases, clauses) == "ready"
+    assert said_after_guide("say ready when the belt is on", phrases, clauses) == ""  # a clause that ends in a phrase
+    assert said_after_guide("say ready when the it hurts", phrases, clauses) == ""  # no clause before the phrase
+    assert said_after_guide("lie on your back", phrases, clauses) == ""

@@ -122,6 +122,27 @@ def guide_clauses(lines: Iterable[str], known: Callable[[str], object]) -> list[
     return sorted(clauses)
 
 
+def said_after_guide(hypothesis: str, phrases: set[str], clauses: set[str]) -> str:
+    """The user's phrase in a recogniser's hypothesis: all of it, or what follows the guide's own ``clauses``
+    (the echo of its voice, heard before someone spoke over its end); "" when it is the guide's clauses alone,
+    or anything else."""
+    words = hypothesis.split()
+    for start in range(len(words)):
+        phrase = " ".join(words[start:])
+        if phrase in phrases and _cut_into(words[:start], clauses):
+            return phrase
+    return ""
+
+
+def _cut_into(words: list[str], clauses: set[str]) -> bool:
+    """Can ``words`` be cut into ``clauses`` (none at all, too)?"""
+    ends = {0}
+    for end in range(1, len(words) + 1):
+        if any(" ".join(words[start:end]) in clauses for start in ends if start < end):
+            ends.add(end)
+    return len(words) in ends
+
+
 DIGITS = {str(n): w for n, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}
 
@@ -271,7 +292,8 @@ class SphinxRecognizer:
         if not found or found == self.spotted:
             return []
         heard = self.decoder.hyp()
-        if heard and NEGATION & {w if not w.endswith("n't") else "n't" for w in heard.hypstr.split()}:
+        words = self._said(heard.hypstr).split() if heard else []  # the user's words, not the guide's before them
+        if NEGATION & {w if not w.endswith("n't") else "n't" for w in words}:
             return []
         self.spotted = found
         return [Result(found, True, sure=True, over_guide=self.over_guide)]
@@ -289,22 +311,7 @@ class SphinxRecognizer:
         return spotted + ([Result(said, False, over_guide=self.over_guide)] if said else [])
 
     def _said(self, hypothesis: str) -> str:
-        """The user's phrase in a hypothesis: all of it, or what follows the guide's own clauses (the echo of
-        its voice, heard before someone spoke over it); "" when it is the guide's clauses alone."""
-        words = hypothesis.split()
-        for start in range(len(words)):
-            phrase = " ".join(words[start:])
-            if phrase in self.user_phrases and self._clauses(words[:start]):
-                return phrase
-        return ""
-
-    def _clauses(self, words: list[str]) -> bool:
-        """Can ``words`` be cut into the guide's clauses (none at all, too)?"""
-        ends = {0}
-        for end in range(1, len(words) + 1):
-            if any(" ".join(words[start:end]) in self.guide_set for start in ends if start < end):
-                ends.add(end)
-        return len(words) in ends
+        return said_after_guide(hypothesis, self.user_phrases, self.guide_set)
 
     def reset(self) -> None:
         self.flush()
@@ -422,6 +429,7 @@ class VoskRecognizer:
             log.warning("vosk: the model does not know the word %r; phrases with it are left out", word)
         self.user_phrases = set(self.phrases)
         self.guide = guide_clauses(guide, known)  # the guide's own words: heard, then dropped
+        self.guide_set = set(self.guide)
         self.grammar = vosk_grammar([*self.phrases, *self.guide])
         self.reset()
 
@@ -438,16 +446,16 @@ class VoskRecognizer:
         raw = json.loads(self.recognizer.PartialResult()).get("partial", "")
         if raw and self.over_guide is None:
             self.over_guide = guide
-        text = clean_vosk_text(raw)
-        if text and text != self.last_partial and text in self.user_phrases:
+        text = said_after_guide(clean_vosk_text(raw), self.user_phrases, self.guide_set)
+        if text and text != self.last_partial:
             self.last_partial = text
             return [Result(text, True, sure=True, over_guide=bool(self.over_guide))]
         return []
 
     def _final(self, raw: str) -> list[Result]:
         over_guide, self.last_partial, self.over_guide = bool(self.over_guide), "", None
-        text = clean_vosk_text(json.loads(raw).get("text", ""))
-        return [Result(text, False, sure=True, over_guide=over_guide)] if text and text in self.user_phrases else []
+        text = said_after_guide(clean_vosk_text(json.loads(raw).get("text", "")), self.user_phrases, self.guide_set)
+        return [Result(text, False, sure=True, over_guide=over_guide)] if text else []
 
     def flush(self) -> list[Result]:
         return self._final(self.recognizer.FinalResult())
