@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import numpy as np
 
 from voiceguide.audio import QUIET, AudioSource, Block, Resampler, rms
 from voiceguide.errors import VoiceguideError
+from voiceguide.events import Heard
 from voiceguide.talk_over import TalkOverGuide
 
 RATE = 16000  # the echo canceller and the recognisers work at 16 kHz
@@ -292,8 +294,8 @@ class CancelledMicrophone:
         self.talk_over = TalkOverGuide()
         self.delay = EchoDelay()
         self.talk: deque[bool] = deque(maxlen=TALK_BLOCKS)  # DoubleTalk's verdict on each block
-        self.talk_heard: deque[bool] = deque(maxlen=TALK_BLOCKS)  # the talk-over detector's, once learnt
-        self.some_talk: deque[bool] = deque(maxlen=TALK_BLOCKS)  # the same, at TALK_WITH_PAIN_FRAMES
+        # the talk-over detector's talk frames in the window ending with each block (0 until it has learnt)
+        self.talk_heard: deque[int] = deque(maxlen=TALK_BLOCKS)
         self.playing: deque[bool] = deque(maxlen=TALK_BLOCKS)
         self.talk_frames: deque[int] = deque(maxlen=TALK_OVER_WINDOW)
         self.talk_learnt_at = 0.0  # the echo's delay when the talk detector began learning the echo
@@ -311,9 +313,8 @@ class CancelledMicrophone:
             self.playing.append(bool(np.any(reference)))
             self.talk.append(self.double_talk.talking(heard, reference[: len(heard)]))
             self.talk_frames.append(self.talk_over.frames(pcm, self._reference_for_talk(start, len(pcm))))
-            was_over, over = over, self._learnt() and sum(self.talk_frames) >= TALK_OVER_FRAMES
-            self.talk_heard.append(over)
-            self.some_talk.append(self._learnt() and sum(self.talk_frames) >= TALK_WITH_PAIN_FRAMES)
+            self.talk_heard.append(sum(self.talk_frames) if self._learnt() else 0)
+            was_over, over = over, self.talk_heard[-1] >= TALK_OVER_FRAMES
             yield Block(block.t, heard.tobytes(), guide=any(self.playing), talked_over=over and not was_over)
 
     def _reference_for_talk(self, start: float, n: int) -> np.ndarray:
@@ -339,13 +340,18 @@ class CancelledMicrophone:
         if not recognizer_sure or not any(self.playing):
             return recognizer_sure
         if self._learnt():
-            return any(self.talk_heard)
+            return max(self.talk_heard, default=0) >= TALK_OVER_FRAMES
         return sum(self.talk) >= TALK_NEEDED
 
     def someone_talked(self) -> bool:
         """Was someone heard talking over the guide in the last 1.5 s, if only briefly (``TALK_WITH_PAIN_FRAMES``)?
         Too little to halt the guide by itself, but with pain made out in the same moment, it does."""
-        return any(self.some_talk)
+        return max(self.talk_heard, default=0) >= TALK_WITH_PAIN_FRAMES
+
+    def judge(self, heard: Heard) -> Heard:
+        """A recogniser's result as the session should take it, with what this microphone heard around it: sure
+        only as :meth:`sure` allows, and whether someone was heard talking over the guide with it."""
+        return dataclasses.replace(heard, sure=self.sure(heard.sure), talk=self.someone_talked())
 
     def close(self) -> None:
         close = getattr(self.source, "close", None)

@@ -8,7 +8,6 @@ place (:func:`voiceguide.advice.speak_advice`).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import queue
 import threading
@@ -136,8 +135,7 @@ class MicrophoneInput:
                 heard_here = CancelledMicrophone(self.source, self.played, self.cancel_echo)
                 for heard in heard_events(heard_here, self.recognizer, self.utterances):
                     if isinstance(heard, Heard):
-                        heard = dataclasses.replace(heard, sure=heard_here.sure(heard.sure),
-                                                    talk=heard_here.someone_talked())
+                        heard = heard_here.judge(heard)
                     self.events.put(heard)
                 return
             except AudioError:
