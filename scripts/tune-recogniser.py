@@ -42,8 +42,8 @@ from pathlib import Path
 from voiceguide.audio import WavSource
 from voiceguide.bench.language import read_phrasings
 from voiceguide.bench.plan import LEAD, TAIL
-from voiceguide.corpus import RATE, add_noise, concat, silence, synth
-from voiceguide.engines import EngineChoice, build_recognizer, listening_for, pain_phrases
+from voiceguide.corpus import add_noise, concat, silence, synth
+from voiceguide.engines import listening_for, pain_phrases
 from voiceguide.intents import IntentParser
 from voiceguide.recognizers import SPHINX, SphinxRecognizer, SphinxSettings, heard_events
 from voiceguide.routines import load_library, spoken_names
@@ -70,19 +70,16 @@ def make_clip(job: tuple[str, str, int, Path]) -> list[tuple[str, str, Path]]:
     return [(text, "clean", clean), (text, "pink 8 dB", noisy)]
 
 
-def score(job: tuple[SphinxSettings, list[tuple[str, bool, str, Path]]] | tuple[frozenset[str], list]) \
-        -> dict[str, int]:
-    """Pain clips halted and stopped, and non-pain clips halted and stopped, per condition, with ``settings``
-    (or with the settings in use and the grammar without the forms given); and, as "heard/KIND/TEXT", how
-    many clips of each kind each pain result was heard in."""
-    settings, clips = job
+def score(job: tuple[SphinxSettings, frozenset[str], list[tuple[str, bool, str, Path]]]) -> dict[str, int]:
+    """Pain clips halted and stopped, and non-pain clips halted and stopped, per condition, with ``settings`` and
+    the grammar in use less the forms ``left_out``; and, as "heard/KIND/TEXT", how many clips of each kind each
+    pain result was heard in."""
+    settings, left_out, clips = job
     library = load_library()
     parser = IntentParser(spoken_names(library))
-    if isinstance(settings, SphinxSettings):
-        recognizer = build_recognizer(EngineChoice("sphinx"), library, RATE, sphinx=settings)
-    else:
-        phrases, guide = listening_for(library)
-        recognizer = SphinxRecognizer([p for p in phrases if p not in settings], guide, spot=pain_phrases(phrases))
+    phrases, guide = listening_for(library)  # as build_recognizer builds it, less the forms left out
+    recognizer = SphinxRecognizer([p for p in phrases if p not in left_out], guide, spot=pain_phrases(phrases),
+                                  settings=settings)
     counts: dict[str, int] = {}
     for _, pain, condition, wav in clips:
         recognizer.reset()
@@ -103,7 +100,7 @@ def halted(counts: dict[str, int], kind: str) -> str:
 def split_score(pool, left_out: frozenset[str], clips: list[tuple[str, bool, str, Path]]) -> dict[str, int]:
     """:func:`score` with the grammar in use less ``left_out``, the clips shared between the pool's workers."""
     counts: dict[str, int] = {}
-    for part in pool.map(score, [(left_out, clips[0::2]), (left_out, clips[1::2])]):
+    for part in pool.map(score, [(SPHINX, left_out, clips[0::2]), (SPHINX, left_out, clips[1::2])]):
         for key, n in part.items():
             counts[key] = counts.get(key, 0) + n
     return counts
@@ -113,12 +110,16 @@ def choose_grammar(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     """Which pain forms the grammar leaves out (see the module's docstring for the rule)."""
     whole = split_score(pool, frozenset(), clips)
     heard = {key.split("/", 2)[2] for key in whole if key.startswith("heard/")}
-    out = sorted(text for text in heard if text not in PHRASEBOOK["pain"] and whole.get(f"heard/other/{text}", 0) >= 3
-                 and whole.get(f"heard/other/{text}", 0) > whole.get(f"heard/pain/{text}", 0))
+
+    def clips_with(text: str, kind: str) -> int:
+        return whole.get(f"heard/{kind}/{text}", 0)
+
+    out = sorted(text for text in heard if text not in PHRASEBOOK["pain"] and clips_with(text, "other") >= 3
+                 and clips_with(text, "other") > clips_with(text, "pain"))
     pruned = split_score(pool, frozenset(out), clips)
     print("heard in (non-pain clips / pain clips), the forms the rule leaves out:")
     for text in out:
-        print(f"  {text}: {whole.get(f'heard/other/{text}', 0)} / {whole.get(f'heard/pain/{text}', 0)}")
+        print(f"  {text}: {clips_with(text, 'other')} / {clips_with(text, 'pain')}")
     for name, counts in (("whole grammar", whole), ("without them", pruned)):
         print(f"{name}: pain halted {halted(counts, 'pain')}, others halted {halted(counts, 'other')} "
               f"({' / '.join(CONDITIONS)})")
@@ -138,7 +139,7 @@ def main() -> None:
         print(f"{len(clips)} clips: {len(pain_of)} phrasings x {len(VOICES)} voices x {len(CONDITIONS)} conditions")
         if "--grammar" in sys.argv[1:]:
             return choose_grammar(pool, clips)
-        results = pool.map(score, [(settings, clips) for settings in SWEEP])
+        results = pool.map(score, [(settings, frozenset(), clips) for settings in SWEEP])
     base = results[0]
     def halts(counts: dict[str, int]) -> int:
         return sum(counts[f"{c}/other/halted"] for c in CONDITIONS)
