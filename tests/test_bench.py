@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import LIBRARY, PARSER_ALL, cli
 from voiceguide.bench.measures import GOALS
-from voiceguide.bench.plan import NOISES, TALK_LEAD, TALK_LEARN, corpus_phrases
+from voiceguide.bench.plan import NOISES, SPEECH_RUN, TALK_LEAD, TALK_LEARN, corpus_phrases, person_speaking
+from voiceguide.corpus import duration, prompts, silence, synth
 from voiceguide.vocabulary import PHRASEBOOK
 
 pytestmark = pytest.mark.audio
@@ -45,8 +46,10 @@ def test_quick_bench_writes_table_json_plot_and_clips(quick_report):
     clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
     corpus = report["corpus"]
     assert corpus["clips over background talk"] == 1
+    speech_runs = sum(c["kind"] == "speech" for c in clips)
+    assert speech_runs == (1 if prompts() else 0)
     assert len(clips) == corpus["clips"] + corpus["sessions"] + corpus["testdata recordings"] + corpus[
-        "clips over background talk"]
+        "clips over background talk"] + speech_runs
 
 
 def test_quick_bench_figures_add_up(quick_report):
@@ -68,6 +71,10 @@ def test_quick_bench_figures_add_up(quick_report):
     clips_over_talk = corpus["clips over background talk"]
     assert talk["minutes of talk alone"] == round(clips_over_talk * (TALK_LEAD - TALK_LEARN) / 60, 2)
     assert talk["minutes learning the room"] == round(clips_over_talk * TALK_LEARN / 60, 2)
+    speech = sphinx["a person's speech (Asterisk's prompts)"]
+    heard = [c for c in clips if c["kind"] == "speech"]
+    assert speech["minutes"] == round(sum(c["audio"] for c in heard) / 60, 2)
+    assert speech["halts"] == sum(c["utterances_halted"] for c in heard) >= speech["stops"]
     reaction = sphinx["reaction (s)"]
     assert reaction["n"] == len(reaction["all"]) > 0
     timed_stops = [c for c in clips if c["reaction"] is not None and c["engine"] == "sphinx"]
@@ -81,6 +88,34 @@ def test_quick_bench_figures_add_up(quick_report):
     room = report["room (sphinx)"]
     assert room["barge-in caught"]["hits"] == sum(room[f"barge-in {how}"]["hits"] for how in (
         "stopped at once", "halted for talk over the guide", "halted for pain heard unclearly"))
+
+
+def test_a_persons_speech_is_only_prompts_that_ask_nothing_of_the_guide():
+    said = prompts()
+    if not said:
+        pytest.skip("Asterisk's prompts are not installed (apt install asterisk-core-sounds-en-wav "
+                    "asterisk-core-sounds-en)")
+    runs = person_speaking(PARSER_ALL, SPEECH_RUN)
+    kept = [path for run in runs for path in run]
+    assert len(kept) == len(set(kept)) > 400  # about 20 minutes of it
+    assert all(PARSER_ALL.parse(said[path]).intent == "unknown" for path in kept)
+    left_out = {path.stem for path in said} - {path.stem for path in kept}
+    assert {"please-try-again", "something-terribly-wrong", "vm-next"} <= left_out  # repeat, pain, next
+    # each run holds prompts until it reaches SPEECH_RUN seconds, the last run what is left
+    assert all(sum(map(duration, run[:-1])) < SPEECH_RUN <= sum(map(duration, run)) for run in runs[:-1])
+
+
+def test_every_utterance_of_a_persons_speech_heard_as_pain_counts(tmp_path, monkeypatch):
+    """Heard during a hold, each utterance read as pain would halt the session once: all are counted."""
+    from voiceguide.bench import hearing
+
+    monkeypatch.setattr(hearing, "_parser", PARSER_ALL, raising=False)  # set in each bench worker
+    monkeypatch.setattr(hearing, "_recognizers", hearing.make_recognizers({"sphinx": None}, LIBRARY))
+    pain, gap = synth("it hurts", "flite:rms", tmp_path / "pain.wav"), silence(1.5, tmp_path / "gap.wav")
+    (record,) = hearing.run_speech((0, [gap, pain, gap, pain, gap], str(tmp_path)))
+    assert (record.kind, record.utterances_halted) == ("speech", 2)
+    assert record.utterances_stopped <= 2
+    assert record.audio == pytest.approx(3 * 1.5 + 2 * duration(pain), abs=0.01)
 
 
 @pytest.mark.parametrize("sure", [True, False])

@@ -8,6 +8,7 @@ speaking rate. Nothing here is committed audio: every clip is made on the fly, t
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import subprocess
 import tempfile
@@ -25,6 +26,10 @@ VOICES = ("flite:slt", "flite:rms", "flite:awb", "flite:kal16", "espeak:en-us", 
 # Speaking rates: flite stretches durations (>1 is slower), espeak-ng takes words per minute.
 SPEEDS = {"slow": ("1.25", "130"), "normal": ("1.0", "165"), "fast": ("0.8", "200")}
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian's pocketsphinx-testdata
+# Asterisk's English voice prompts, recorded by one woman (Allison Smith) at 8 kHz: asterisk-core-sounds-en-wav; what
+# each says is in asterisk-core-sounds-en.
+PROMPTS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
+PROMPT_TEXTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 
 
 def voice_at(voice: str, speed: str) -> str:
@@ -184,6 +189,41 @@ def session_audio(lines: list[tuple[float, str]], voice: str, folder: Path, name
         at += duration(clip)
     parts.append(silence(1.0, folder / f"{name}-end.wav"))
     return concat(parts, folder / f"{name}.wav")
+
+
+def prompts() -> dict[Path, str]:
+    """Asterisk's recorded English prompts, each with what it says (its tones and silences left out); none without
+    the packages (apt install asterisk-core-sounds-en-wav asterisk-core-sounds-en)."""
+    if not PROMPT_TEXTS.is_file():
+        return {}
+    said = {}
+    with gzip.open(PROMPT_TEXTS, "rt", encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        name, colon, text = line.partition(":")
+        path = PROMPTS / f"{name.strip()}.wav"
+        if colon and not line.startswith(";") and not text.strip().startswith(("[", "(")) and path.is_file():
+            said[path] = text.strip()
+    return said
+
+
+def in_runs(paths: list[Path], seconds: float) -> list[list[Path]]:
+    """``paths`` (WAVs), in order, cut into runs of about ``seconds`` of audio each."""
+    runs: list[list[Path]] = [[]]
+    length = 0.0
+    for path in paths:
+        if length >= seconds:
+            runs.append([])
+            length = 0.0
+        runs[-1].append(path)
+        length += duration(path)
+    return [run for run in runs if run]
+
+
+def one_after_another(paths: list[Path], out: Path) -> Path:
+    """Recordings of any rate joined into one 16 kHz WAV, as they would be heard one after another."""
+    subprocess.run(["sox", "-R", *map(str, paths), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
+    return out
 
 
 def testdata_recordings(folder: Path, limit: int | None = None) -> list[Path]:

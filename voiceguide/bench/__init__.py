@@ -2,7 +2,8 @@
 
 The corpus is made on the fly (flite, espeak-ng, sox; no audio is committed): every phrase the
 guide listens for, in several voices, speaking rates and noise levels, plus whole sessions with pain
-said mid-hold, plus Debian's pocketsphinx-testdata read speech as a false-stop check. Each clip goes
+said mid-hold, plus Debian's pocketsphinx-testdata read speech and Asterisk's recorded prompts (a person's
+speech, none of it for the guide) as false-stop checks. Each clip goes
 through the same path as the microphone (a WAV source, the recogniser, ``heard_events``) and then a
 real session on the virtual clock, which decides whether it stops.
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> Report:
         folder = Path(scratch)
         recordings = testdata_recordings(folder, plan.testdata)
         jobs: list[tuple[str, Any]] = room_tasks(args.quick) if "sphinx" in engines else []  # long ones first
+        jobs += [("speech", (i, run, scratch)) for i, run in enumerate(plan.speech)]
         jobs += [("phrase", (p, v, s, scratch)) for p in plan.phrases for v in plan.voices for s in plan.speeds]
         jobs += [("session", (*session, scratch)) for session in plan.sessions]
         jobs += [("talk", (*talk, i, scratch)) for i, talk in enumerate(plan.talk)]
@@ -95,6 +97,7 @@ def run(args: argparse.Namespace) -> Report:
                 "phrases": len(plan.phrases), "voices": len(plan.voices), "speeds": list(plan.speeds),
                 "conditions": {n: vars(c) for n, c in NOISES.items()},
                 "sessions": len(plan.sessions), "testdata recordings": len(recordings),
+                "a person's speech (Asterisk's prompts)": sum(map(len, plan.speech)),
                 "clips over background talk": sum(r.kind == "talk" for r in records) // len(engines),
                 "listening seconds": args.silence},
         machine={"python": platform.python_version(), "platform": platform.platform(), "cpu": _cpu_model(),

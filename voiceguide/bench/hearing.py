@@ -34,6 +34,7 @@ from voiceguide.corpus import (
     add_reverb,
     babble,
     concat,
+    one_after_another,
     session_audio,
     silence,
     speech_end,
@@ -55,7 +56,7 @@ class Hearing:
     """One clip heard by one engine, and what the session made of it."""
 
     engine: str
-    kind: str  # "phrase", "session", "talk" or "testdata"
+    kind: str  # "phrase", "session", "talk", "testdata" or "speech"
     text: str
     intent: str
     noise: str
@@ -74,6 +75,8 @@ class Hearing:
     background_halts: int = 0  # over background talk: halts for pain heard in the talk alone, once learnt
     background_stops: int = 0  # and of those, stops (the recogniser was sure)
     learning_halts: int = 0  # halts for pain heard in the talk alone while the room was being learnt
+    utterances_halted: int = 0  # a person's speech: its utterances heard as pain (each would halt a session)
+    utterances_stopped: int = 0  # and of those, heard as sure pain (each would stop it)
 
     @property
     def halted(self) -> bool:
@@ -265,6 +268,25 @@ def run_testdata(wav: Path) -> list[Hearing]:
     return out
 
 
+def run_speech(task: tuple[int, list[Path], str]) -> list[Hearing]:
+    """A run of a person's speech that holds nothing the guide acts on, heard during a hold: every utterance heard
+    as pain would halt a session (and, heard as sure pain, stop it), however many there are."""
+    number, paths, folder = task
+    wav = one_after_another(paths, Path(folder) / f"speech-{number}.wav")
+    out = []
+    for engine, recognizer in _recognizers.items():
+        heard, cpu, audio = hear(wav, recognizer)
+        record = Hearing(engine, "speech", f"{paths[0].stem} .. {paths[-1].stem}", "none", "clean", cpu=cpu,
+                         audio=audio)
+        pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
+        record.utterances_halted = len({h.utterance for h in pain})
+        record.utterances_stopped = len({h.utterance for h in pain if h.sure})
+        _note_finals(record, [h.text for h, _ in heard if not h.partial])
+        out.append(record)
+    wav.unlink()
+    return out
+
+
 def hear_job(job: tuple[str, Any]) -> list:
     """Run one job of the bench in a worker: a phrase, a session, a recording, or a run in the room."""
     from voiceguide.bench import room
@@ -272,6 +294,7 @@ def hear_job(job: tuple[str, Any]) -> list:
     kind, task = job
     if kind in ("self", "barge"):
         return [{"self": room.run_self, "barge": room.run_barge}[kind](task)]
-    return {"phrase": run_phrase, "session": run_session, "talk": run_talk, "testdata": run_testdata}[kind](task)
+    return {"phrase": run_phrase, "session": run_session, "talk": run_talk, "testdata": run_testdata,
+            "speech": run_speech}[kind](task)
 
 

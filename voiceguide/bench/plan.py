@@ -4,8 +4,9 @@ noise conditions and whole sessions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from voiceguide.corpus import SPEEDS, VOICES
+from voiceguide.corpus import SPEEDS, VOICES, in_runs, prompts
 from voiceguide.intents import Intent, IntentParser
 from voiceguide.routines import Routine
 from voiceguide.vocabulary import PHRASEBOOK
@@ -35,6 +36,7 @@ TALK_LEVELS = (10.0, 15.0)
 TALK_VOICES = ("flite:slt", "espeak:en-us")  # each phrase at one level in one voice, the four pairs in turn
 CLIP_ROUTINE, CLIP_HOLD = "spinal-twist", 30  # clips are heard during this routine's 30 s hold
 SESSION_ROUTINE, SESSION_PAIN_AT = "shotgun", 4.0  # "ready" at 0.5 s starts the 5 s squeeze; pain at 4 s
+SPEECH_RUN = 60.0  # seconds: a person's speech (Asterisk's prompts) is heard in runs of about this long
 GUIDING_SECONDS = 10.0  # CPU is measured over this much of the session's opening lines (about 15 s of them)
 
 
@@ -56,6 +58,7 @@ class Plan:
     sessions: list[tuple[str, str, str]]  # (voice, noise, pain phrase)
     talk: list[tuple[Phrase, str, float]]  # (phrase, voice, dB below the words) said over background talk
     testdata: int | None  # how many pocketsphinx-testdata recordings (None: all)
+    speech: list[list[Path]]  # a person's speech that holds nothing the guide acts on, in runs heard one at a time
     silence_seconds: float
 
 
@@ -80,11 +83,19 @@ def make_plan(library: dict[str, Routine], parser: IntentParser, quick: bool, si
         levels = {p.expected.advice: p for p in reversed(phrases) if p.timed}
         talk = [(next(iter(levels.values())), TALK_VOICES[0], TALK_LEVELS[0])]
         return Plan([*firsts.values(), *levels.values()], ("flite:rms", "espeak:en-us"), ("normal",),
-                    [("flite:rms", "clean", "it hurts")], talk, 2, silence_seconds)
+                    [("flite:rms", "clean", "it hurts")], talk, 2, person_speaking(parser, 10.0)[:1], silence_seconds)
     sessions = [(voice, noise, pain[i % len(pain)])
                 for i, (voice, noise) in enumerate((v, n) for v in VOICES for n in NOISES)]
     talk = [(phrase, TALK_VOICES[i // 2 % len(TALK_VOICES)], TALK_LEVELS[i % len(TALK_LEVELS)])
             for i, phrase in enumerate(phrases)]
-    return Plan(phrases, VOICES, tuple(SPEEDS), sessions, talk, None, silence_seconds)
+    return Plan(phrases, VOICES, tuple(SPEEDS), sessions, talk, None, person_speaking(parser, SPEECH_RUN),
+                silence_seconds)
+
+
+def person_speaking(parser: IntentParser, seconds: float) -> list[list[Path]]:
+    """Asterisk's recorded prompts (one person, telephone band) that the parser reads as nothing (it reads "please
+    try again" as repeat, "something is terribly wrong" as pain: those are left out), in runs of ``seconds``."""
+    kept = sorted(path for path, text in prompts().items() if parser.parse(text).intent == "unknown")
+    return in_runs(kept, seconds)
 
 

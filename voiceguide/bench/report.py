@@ -73,6 +73,10 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         else f"{100 * e.guiding_cpu:.1f} % of a core")
     row("false stops per hour of read speech", "<= 1", lambda e: _per_hour(e.false_stops_testdata, e.testdata_hours))
     row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata, e.testdata_hours))
+    row("false stops per hour of a person's speech (Asterisk's prompts)", "<= 1",
+        lambda e: _speech(e.speech.stops_per_hour, e.speech.stops, e.speech.hours))
+    row("halts to ask per hour of a person's speech", "",
+        lambda e: _speech(e.speech.halts_per_hour, e.speech.halts, e.speech.hours))
     for level in sorted({level for e in report.engines.values() for level in e.talk}):
         row(f"pain recall over background {level}", "", lambda e, k=level: _pct(e.talk[k].pain) if k in e.talk else "-")
         row(f"command accuracy over background {level}", "",
@@ -102,6 +106,10 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
 
 def _per_hour(share: Share, hours: float) -> str:
     return "-" if not hours else f"{share.hits / hours:.0f} ({share.hits} in {60 * hours:.1f} min)"
+
+
+def _speech(per_hour: float | None, count: int, hours: float) -> str:
+    return "-" if per_hour is None else f"{per_hour:g} ({count} in {60 * hours:.1f} min)"
 
 
 def print_table(report: Report) -> None:
