@@ -152,9 +152,7 @@ def talker(folder: Path) -> Path | None:
     readings = _readings()
     if not readings:
         return None
-    out = folder / "talker.wav"
-    subprocess.run(["sox", "-R", *map(str, readings), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
-    return out
+    return one_after_another(readings, folder / "talker.wav")
 
 
 def speech_end(path: Path) -> float:
@@ -221,7 +219,7 @@ def in_runs(paths: list[Path], seconds: float) -> list[list[Path]]:
 
 
 def one_after_another(paths: list[Path], out: Path) -> Path:
-    """Recordings of any rate joined into one 16 kHz WAV, as they would be heard one after another."""
+    """Recordings (all at one sample rate) joined into one 16 kHz WAV, as they would be heard one after another."""
     subprocess.run(["sox", "-R", *map(str, paths), "-r", str(RATE), "-c", "1", "-b", "16", str(out)], check=True)
     return out
 
