@@ -37,8 +37,9 @@ class RecognizerError(VoiceguideError):
 @dataclass(frozen=True)
 class Result:
     """Text heard. ``sure``: the words stand out clearly from anything else the sound could be (a keyphrase
-    spotted against a free phone loop); a phrase forced out of a closed grammar is not sure. ``over_guide``: the
-    utterance began while the guide's loudspeaker played, so the guide's voice may be in all of it."""
+    spotted against a free phone loop, and read the same by the closed grammar); a phrase forced out of a closed
+    grammar alone is not sure. ``over_guide``: the utterance began while the guide's loudspeaker played, so the
+    guide's voice may be in all of it."""
 
     text: str
     partial: bool
@@ -178,6 +179,7 @@ class SphinxRecognizer:
             config["dict"] = str(dictionary)
             self.decoder = Decoder(config)
             self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
+            self.agreed = False  # the grammar has read the spotted phrase too: it is sure
         usable, dropped = [], []
         for phrase in phrases:
             words = phrase.split()
@@ -239,6 +241,7 @@ class SphinxRecognizer:
             if self.spotter is not None:
                 self.spotter.start_utt()
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
+            self.agreed = False
             self.over_guide = self.guide_playing
             self._decode(self._since_speech_began())
         elif self.vad.is_speech(frame):
@@ -255,6 +258,8 @@ class SphinxRecognizer:
             return spotted
         hyp = self.decoder.hyp()
         text = self._said(hyp.hypstr) if hyp and self._hypothesis_is_current() else ""
+        if agreed := self._agree(text, partial=True):
+            return agreed
         # The first frames of a word give wild guesses: report a partial only once it has stayed
         # the best current hypothesis for STABLE_SECONDS of audio.
         if text != self.candidate:
@@ -283,8 +288,10 @@ class SphinxRecognizer:
         return bool(words) and self.decoder.n_frames() - words[-1].end_frame <= CURRENT_FRAMES
 
     def _spot(self) -> list[Result]:
-        """A keyphrase newly spotted in this utterance, reported at once as a sure partial result, unless the
-        grammar hears a negation there ("it doesn't hurt" holds "hurt"): then the grammar's reading decides."""
+        """A keyphrase newly spotted in this utterance, reported at once as a partial result, unless the grammar
+        hears a negation there ("it doesn't hurt" holds "hurt"): then the grammar's reading decides. It is sure
+        when the grammar reads the same phrase there, then or later in the utterance (:meth:`_agree`): on a
+        person's recorded speech the spotter alone found "it hurts" where the grammar heard "breather"."""
         if self.spotter is None:
             return []
         hyp = self.spotter.hyp()
@@ -295,8 +302,15 @@ class SphinxRecognizer:
         words = self._said(heard.hypstr).split() if heard else []  # the user's words, not the guide's before them
         if NEGATION & {w if not w.endswith("n't") else "n't" for w in words}:
             return []
-        self.spotted = found
-        return [Result(found, True, sure=True, over_guide=self.over_guide)]
+        self.spotted, self.agreed = found, self._said(heard.hypstr) == found if heard else False
+        return [Result(found, True, sure=self.agreed, over_guide=self.over_guide)]
+
+    def _agree(self, said: str, partial: bool) -> list[Result]:
+        """The keyphrase spotted in this utterance, now sure, if the grammar's reading has come to be the same."""
+        if not self.spotted or self.agreed or said != self.spotted:
+            return []
+        self.agreed = True
+        return [Result(said, partial, sure=True, over_guide=self.over_guide)]
 
     def _end_utterance(self) -> list[Result]:
         spotted: list[Result] = []
@@ -308,7 +322,8 @@ class SphinxRecognizer:
         said = self._said(hyp.hypstr) if hyp else ""
         if hyp and hyp.hypstr and not said:
             log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
-        return spotted + ([Result(said, False, over_guide=self.over_guide)] if said else [])
+        agreed = self._agree(said, partial=False)
+        return spotted + (agreed or ([Result(said, False, over_guide=self.over_guide)] if said else []))
 
     def _said(self, hypothesis: str) -> str:
         return said_after_guide(hypothesis, self.user_phrases, self.guide_set)
