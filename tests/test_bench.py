@@ -75,6 +75,7 @@ def test_quick_bench_figures_add_up(quick_report):
     heard = [c for c in clips if c["kind"] == "speech"]
     assert speech["minutes"] == round(sum(c["audio"] for c in heard) / 60, 2)
     assert speech["halts"] == sum(c["utterances_halted"] for c in heard) >= speech["stops"]
+    assert speech["commands"] == sum(c["utterances_commanding"] for c in heard) >= speech["stop commands"]
     reaction = sphinx["reaction (s)"]
     assert reaction["n"] == len(reaction["all"]) > 0
     timed_stops = [c for c in clips if c["reaction"] is not None and c["engine"] == "sphinx"]
@@ -106,16 +107,19 @@ def test_a_persons_speech_is_only_prompts_that_ask_nothing_of_the_guide():
 
 
 def test_every_utterance_of_a_persons_speech_heard_as_pain_counts(tmp_path, monkeypatch):
-    """Heard during a hold, each utterance read as pain would halt the session once: all are counted."""
+    """Heard during a hold, each utterance read as pain would halt the session once, and each read as a command
+    would be acted on: all are counted."""
     from voiceguide.bench import hearing
 
     monkeypatch.setattr(hearing, "_parser", PARSER_ALL, raising=False)  # set in each bench worker
     monkeypatch.setattr(hearing, "_recognizers", hearing.make_recognizers({"sphinx": None}, LIBRARY))
     pain, gap = synth("it hurts", "flite:rms", tmp_path / "pain.wav"), silence(1.5, tmp_path / "gap.wav")
-    (record,) = hearing.run_speech((0, [gap, pain, gap, pain, gap], str(tmp_path)))
-    assert (record.kind, record.utterances_halted) == ("speech", 2)
+    stop = synth("stop", "flite:rms", tmp_path / "stop.wav")
+    (record,) = hearing.run_speech((0, [gap, pain, gap, stop, gap, pain, gap], str(tmp_path)))
+    assert (record.kind, record.utterances_halted, record.utterances_commanding, record.utterances_ending) == (
+        "speech", 2, 1, 1)
     assert record.utterances_stopped <= 2
-    assert record.audio == pytest.approx(3 * 1.5 + 2 * duration(pain), abs=0.01)
+    assert record.audio == pytest.approx(4 * 1.5 + 2 * duration(pain) + duration(stop), abs=0.01)
 
 
 @pytest.mark.parametrize("sure", [True, False])

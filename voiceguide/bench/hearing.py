@@ -77,6 +77,8 @@ class Hearing:
     learning_halts: int = 0  # halts for pain heard in the talk alone while the room was being learnt
     utterances_halted: int = 0  # a person's speech: its utterances heard as pain (each would halt a session)
     utterances_stopped: int = 0  # and of those, heard as sure pain (each would stop it)
+    utterances_commanding: int = 0  # its utterances whose final reading is a command (stop, pause, next, ...)
+    utterances_ending: int = 0  # and of those, "stop" (each would end the session)
 
     @property
     def halted(self) -> bool:
@@ -270,7 +272,8 @@ def run_testdata(wav: Path) -> list[Hearing]:
 
 def run_speech(task: tuple[int, list[Path], str]) -> list[Hearing]:
     """A run of a person's speech that holds nothing the guide acts on, heard during a hold: every utterance heard
-    as pain would halt a session (and, heard as sure pain, stop it), however many there are."""
+    as pain would halt a session (and, heard as sure pain, stop it), and every one whose final reading is a command
+    would be acted on, however many there are."""
     number, paths, folder = task
     wav = one_after_another(paths, Path(folder) / f"speech-{number}.wav")
     out = []
@@ -281,6 +284,10 @@ def run_speech(task: tuple[int, list[Path], str]) -> list[Hearing]:
         pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
         record.utterances_halted = len({h.utterance for h in pain})
         record.utterances_stopped = len({h.utterance for h in pain if h.sure})
+        commands = [(h.utterance, intent) for h, _ in heard if not h.partial
+                    and (intent := _parser.parse(h.text).intent) not in ("unknown", "pain")]
+        record.utterances_commanding = len({utterance for utterance, _ in commands})
+        record.utterances_ending = len({utterance for utterance, intent in commands if intent == "stop"})
         _note_finals(record, [h.text for h, _ in heard if not h.partial])
         out.append(record)
     wav.unlink()

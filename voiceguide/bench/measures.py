@@ -117,28 +117,33 @@ class TalkFigures:
 @dataclass(frozen=True)
 class SpeechFigures:
     """A person's speech that holds nothing the guide acts on: its utterances heard as pain (each a halt to ask),
-    and as sure pain (each a stop), per hour of it."""
+    as sure pain (each a stop), and as a command (acted on; "stop" ends the session), per hour of it."""
 
     halts: int
     stops: int
+    commands: int
+    ending: int
     hours: float
 
     @classmethod
     def of(cls, records: list[Hearing]) -> SpeechFigures:
         return cls(sum(r.utterances_halted for r in records), sum(r.utterances_stopped for r in records),
+                   sum(r.utterances_commanding for r in records), sum(r.utterances_ending for r in records),
                    sum(r.audio for r in records) / 3600)
 
     @property
     def stops_per_hour(self) -> float | None:
         return round(self.stops / self.hours, 2) if self.hours else None
 
-    @property
-    def halts_per_hour(self) -> float | None:
-        return round(self.halts / self.hours, 1) if self.hours else None
+    def per_hour(self, count: int) -> float | None:
+        return round(count / self.hours, 1) if self.hours else None
 
     def to_json(self) -> dict[str, Any]:
         return {"minutes": round(60 * self.hours, 2), "halts": self.halts, "stops": self.stops,
-                "halts per hour": self.halts_per_hour, "stops per hour": self.stops_per_hour}
+                "commands": self.commands, "stop commands": self.ending,
+                "halts per hour": self.per_hour(self.halts), "stops per hour": self.stops_per_hour,
+                "commands per hour": self.per_hour(self.commands),
+                "stop commands per hour": self.per_hour(self.ending)}
 
 
 @dataclass

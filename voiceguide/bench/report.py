@@ -76,7 +76,10 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     row("false stops per hour of a person's speech (Asterisk's prompts)", "<= 1",
         lambda e: _speech(e.speech.stops_per_hour, e.speech.stops, e.speech.hours))
     row("halts to ask per hour of a person's speech", "",
-        lambda e: _speech(e.speech.halts_per_hour, e.speech.halts, e.speech.hours))
+        lambda e: _speech(e.speech.per_hour(e.speech.halts), e.speech.halts, e.speech.hours))
+    row("commands (of which stop) per hour of a person's speech", "",
+        lambda e: _speech(e.speech.per_hour(e.speech.commands), e.speech.commands, e.speech.hours)
+        + f", stop {e.speech.ending}" if e.speech.hours else "-")
     for level in sorted({level for e in report.engines.values() for level in e.talk}):
         row(f"pain recall over background {level}", "", lambda e, k=level: _pct(e.talk[k].pain) if k in e.talk else "-")
         row(f"command accuracy over background {level}", "",
