@@ -178,6 +178,22 @@ def test_a_second_signal_during_the_shutdown_exits_quietly(home):
     assert proc.returncode == 143 and "Traceback" not in err
 
 
+def test_what_the_main_thread_shares_with_other_threads_takes_no_lock_a_signal_could_leave_held(tmp_path):
+    """A signal's handler raises Terminated in the main thread between any two steps, even just after a
+    Python-level lock is taken and before the with-block that releases it begins: a queue.Queue's lock was left
+    held that way, and a signalled session hung for ever in its shutdown (the speaker's queue). The queues the
+    main thread shares, and the speaker's cut flag, take no such lock."""
+    from voiceguide.speech import SpeakerThread
+
+    speaker = SpeakerThread(notify=lambda message: None)  # not started: no thread, no device
+    live = Live(LIBRARY, Settings(), speaker, lambda event: None, lambda message: None, io.StringIO(),
+                LiveOptions(tmp_path / "history.jsonl"))
+    assert isinstance(speaker.lines, queue.SimpleQueue) and isinstance(live.events, queue.SimpleQueue)
+    assert isinstance(speaker.stop_now, bool)
+    speaker.interrupt()
+    assert speaker.stop_now and speaker.lines.empty()
+
+
 def test_pain_already_heard_is_acted_on_when_a_signal_lands_first(tmp_path):
     """The signal arrives while the pain is still on the queue: the pain is still advised and kept."""
     shown: list[OutputEvent] = []

@@ -19,7 +19,7 @@ class Clock(Protocol):
 
     def now(self) -> float: ...
 
-    def wait(self, events: queue.Queue[InputEvent], deadline: float | None) -> InputEvent | None:
+    def wait(self, events: queue.SimpleQueue[InputEvent], deadline: float | None) -> InputEvent | None:
         """Return the next event, or None once the clock reaches ``deadline`` without one."""
         ...
 
@@ -30,7 +30,7 @@ class MonotonicClock:
     def now(self) -> float:
         return time.monotonic()
 
-    def wait(self, events: queue.Queue[InputEvent], deadline: float | None) -> InputEvent | None:
+    def wait(self, events: queue.SimpleQueue[InputEvent], deadline: float | None) -> InputEvent | None:
         try:
             return events.get(timeout=None if deadline is None else max(0.0, deadline - self.now()))
         except queue.Empty:
@@ -55,7 +55,7 @@ class VirtualClock:
         """Move time forward by ``seconds``."""
         self.t += seconds
 
-    def wait(self, events: queue.Queue[InputEvent], deadline: float | None) -> InputEvent | None:
+    def wait(self, events: queue.SimpleQueue[InputEvent], deadline: float | None) -> InputEvent | None:
         event = self._held if self._held is not None else events.get()
         self._held = None
         if deadline is None or (not isinstance(event, InputEnded) and event.t <= deadline):

@@ -58,7 +58,7 @@ class KeyboardInput:
     Bytes that are not valid text are replaced, never fatal; if reading fails anyway, the session is told.
     """
 
-    def __init__(self, events: queue.Queue[InputEvent], clock: MonotonicClock, stream: TextIO):
+    def __init__(self, events: queue.SimpleQueue[InputEvent], clock: MonotonicClock, stream: TextIO):
         self.events, self.clock, self.stream = events, clock, stream
         self.terminal: TerminalLines | None = None
         self.lines: Iterable[str] = stream
@@ -106,7 +106,7 @@ class MicrophoneInput:
     few seconds. Any other failure is put on the queue as :class:`InputFailed`, so the guide is never deaf
     without knowing it."""
 
-    def __init__(self, events: queue.Queue[InputEvent], open_source: Callable[[], MicrophoneSource],
+    def __init__(self, events: queue.SimpleQueue[InputEvent], open_source: Callable[[], MicrophoneSource],
                  recognizer: Recognizer, clock: MonotonicClock, played: Played, cancel_echo: bool):
         self.events, self.open_source, self.recognizer, self.clock = events, open_source, recognizer, clock
         self.played, self.cancel_echo = played, cancel_echo
@@ -173,7 +173,8 @@ class Live:
         self.library, self.settings, self.speaker, self.show = library, settings, speaker, show
         self.notify, self.stdin, self.options = notify, stdin, options
         self.clock = MonotonicClock()
-        self.events: queue.Queue[InputEvent] = queue.Queue()
+        # a SimpleQueue takes no Python-level lock that a signal's Terminated could leave held (see SpeakerThread)
+        self.events: queue.SimpleQueue[InputEvent] = queue.SimpleQueue()
         self.programmes = builtin_programmes(library)
         self.parser = IntentParser(spoken_names_with_programmes(library))
         self.microphone: MicrophoneInput | None = None

@@ -656,7 +656,7 @@ class Session:
             self._say(line)
 
 
-def run_session(session: Session, clock: Clock, events: queue.Queue[InputEvent]) -> str:
+def run_session(session: Session, clock: Clock, events: queue.SimpleQueue[InputEvent]) -> str:
     """Drive ``session`` from ``events`` on ``clock`` until it ends; return the end reason."""
     session.begin()
     while not session.ended:

@@ -107,9 +107,9 @@ def _speaker(clock: VirtualClock, speech: Speech | None, rate: int | None) -> Sp
     return VirtualSpeaker(clock, say_as=speech, voice=Voice(rate or Voice.rate))
 
 
-def _virtual_input(events: Iterable[InputEvent]) -> tuple[VirtualClock, queue.Queue[InputEvent]]:
+def _virtual_input(events: Iterable[InputEvent]) -> tuple[VirtualClock, queue.SimpleQueue[InputEvent]]:
     """A virtual clock, and a queue of ``events`` closed by the end of input."""
-    inbox: queue.Queue[InputEvent] = queue.Queue()
+    inbox: queue.SimpleQueue[InputEvent] = queue.SimpleQueue()
     last = 0.0
     for event in events:
         inbox.put(event)

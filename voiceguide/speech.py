@@ -247,8 +247,13 @@ class SpeakerThread:
 
     def __init__(self, voice: str | None = None, rate: int | None = None, volume: float | None = None,
                  output_device: int | str | None = None, notify: Callable[[str], None] = log.warning):
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.stop_now = threading.Event()
+        # Shared with the main thread, where a signal's handler raises Terminated between any two steps: a
+        # queue.Queue or an Event takes a Python-level lock, which the exception can leave held (CPython runs the
+        # handler right after a lock is taken, before the with-block that releases it begins), and then this thread
+        # and the shutdown wait on it for ever (two sessions left by a loop of the signal tests were found so).
+        # SimpleQueue and a plain flag take none.
+        self.lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.stop_now = False  # cut the line being played
         self.idle = threading.Event()
         self.idle.set()
         self.windows: list[tuple[float, float]] = []  # (start, end) of recent speech, monotonic
@@ -302,7 +307,7 @@ class SpeakerThread:
         with contextlib.suppress(queue.Empty):
             while True:
                 self.lines.get_nowait()
-        self.stop_now.set()
+        self.stop_now = True
 
     def busy(self, t: float) -> bool:
         """Was the guide talking (or within its tail) at monotonic time ``t``?"""
@@ -332,7 +337,7 @@ class SpeakerThread:
             return
         self.ready.set()
         while (text := self._next_line(synth)) is not None:
-            self.stop_now.clear()
+            self.stop_now = False
             try:
                 if self._play(self._synthesize(synth, text)):
                     self.played.append(text)
@@ -383,7 +388,7 @@ class SpeakerThread:
         with sd.RawOutputStream(samplerate=clip.rate, channels=1, dtype="int16", device=self.output_device) as out:
             heard_from = time.monotonic() + float(out.latency)  # when the first sample leaves the loudspeaker
             for start in range(0, len(samples), chunk):
-                if self.stop_now.is_set():
+                if self.stop_now:
                     out.abort()
                     return False
                 self.played_log.add(heard_from + start / clip.rate,
