@@ -290,8 +290,8 @@ class SphinxRecognizer:
     def _spot(self) -> list[Result]:
         """A keyphrase newly spotted in this utterance, reported at once as a partial result, unless the grammar
         hears a negation there ("it doesn't hurt" holds "hurt"): then the grammar's reading decides. It is sure
-        when the grammar reads the same phrase there, then or later in the utterance (:meth:`_agree`): on a
-        person's recorded speech the spotter alone found "it hurts" where the grammar heard "breather"."""
+        when the grammar's reading holds the same words, then or later in the utterance (:meth:`_agree`): in a
+        person's recorded speech the spotter alone found "it hurts" where the grammar read "figure four stretch"."""
         if self.spotter is None:
             return []
         hyp = self.spotter.hyp()
@@ -302,12 +302,12 @@ class SphinxRecognizer:
         words = self._said(heard.hypstr).split() if heard else []  # the user's words, not the guide's before them
         if NEGATION & {w if not w.endswith("n't") else "n't" for w in words}:
             return []
-        self.spotted, self.agreed = found, self._said(heard.hypstr) == found if heard else False
+        self.spotted, self.agreed = found, _holds(" ".join(words), found)
         return [Result(found, True, sure=self.agreed, over_guide=self.over_guide)]
 
     def _agree(self, said: str, partial: bool) -> list[Result]:
-        """The keyphrase spotted in this utterance, now sure, if the grammar's reading has come to be the same."""
-        if not self.spotted or self.agreed or said != self.spotted:
+        """The grammar's reading, sure, if it has come to hold the keyphrase spotted in this utterance."""
+        if not self.spotted or self.agreed or not _holds(said, self.spotted):
             return []
         self.agreed = True
         return [Result(said, partial, sure=True, over_guide=self.over_guide)]
@@ -361,6 +361,11 @@ class SphinxRecognizer:
                 self.decoder.process_raw(speech, False, False)
             if spotter and self.spotter is not None:
                 self.spotter.process_raw(speech, False, False)
+
+
+def _holds(said: str, phrase: str) -> bool:
+    """Do the words ``said`` hold ``phrase``, word for word ("stop it hurts" holds "it hurts")?"""
+    return bool(phrase) and f" {phrase} " in f" {said} "
 
 
 @contextlib.contextmanager
