@@ -131,17 +131,14 @@ class SpeechFigures:
                    sum(r.utterances_commanding for r in records), sum(r.utterances_ending for r in records),
                    sum(r.audio for r in records) / 3600)
 
-    @property
-    def stops_per_hour(self) -> float | None:
-        return round(self.stops / self.hours, 2) if self.hours else None
-
     def per_hour(self, count: int) -> float | None:
+        """``count`` (of its utterances) per hour of the speech."""
         return round(count / self.hours, 1) if self.hours else None
 
     def to_json(self) -> dict[str, Any]:
         return {"minutes": round(60 * self.hours, 2), "halts": self.halts, "stops": self.stops,
                 "commands": self.commands, "stop commands": self.ending,
-                "halts per hour": self.per_hour(self.halts), "stops per hour": self.stops_per_hour,
+                "halts per hour": self.per_hour(self.halts), "stops per hour": self.per_hour(self.stops),
                 "commands per hour": self.per_hour(self.commands),
                 "stop commands per hour": self.per_hour(self.ending)}
 
@@ -183,7 +180,7 @@ class EngineFigures:
         return {"pain recall, clean": self.pain.by_noise["clean"].rate,
                 "pain recall, 10 dB": self.pain.by_noise["10 dB"].rate,
                 "false stops": self.false_stops.rate,
-                "false stops per hour of a person's speech": self.speech.stops_per_hour,
+                "false stops per hour of a person's speech": self.speech.per_hour(self.speech.stops),
                 "median reaction (s)": self.reaction.median,
                 "real-time factor": self.real_time_factor, "peak RSS (MB)": self.peak_rss_mb}
 

@@ -74,7 +74,7 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     row("false stops per hour of read speech", "<= 1", lambda e: _per_hour(e.false_stops_testdata, e.testdata_hours))
     row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata, e.testdata_hours))
     row("false stops per hour of a person's speech (Asterisk's prompts)", "<= 1",
-        lambda e: _speech(e.speech.stops_per_hour, e.speech.stops, e.speech.hours))
+        lambda e: _speech(e.speech.per_hour(e.speech.stops), e.speech.stops, e.speech.hours))
     row("halts to ask per hour of a person's speech", "",
         lambda e: _speech(e.speech.per_hour(e.speech.halts), e.speech.halts, e.speech.hours))
     row("commands (of which stop) per hour of a person's speech", "",
