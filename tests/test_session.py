@@ -14,6 +14,7 @@ from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFa
 from voiceguide.session import (
     ARE_YOU_OK,
     CONFIRM_PAIN,
+    CONFIRM_STOP,
     DEAF,
     DONE,
     EXERCISING,
@@ -341,6 +342,34 @@ def test_unsure_pain_halts_and_asks_and_the_answer_decides():
     d.session.hear("ow", utterance=9, sure=False)
     d.run_timers(until=d.clock.t + 10)  # no answer: the safe reading
     assert d.session.state == STOP_AND_ADVISE
+
+
+@pytest.mark.parametrize("answer, ends", [("stop", "stopped"), ("i'm done for today", "stopped"), ("resume", None),
+                                          ("no", None), (None, None), ("it hurts", "pain")])
+def test_stop_heard_unclearly_halts_at_once_and_ends_only_when_told_again(answer, ends):
+    """A recogniser's "stop" is never sure: the exercise halts at once (the hold freezes), and the session ends
+    only on a second stop; resume carries on, and a no or silence leaves it halted. Pain answers with advice."""
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    d.run_timers(until=5)
+    assert d.session.state == "hold"
+    d.session.hear("stop", utterance=7, sure=False)
+    assert (d.session.state, d.session.paused_by, d.lines()[-1]) == (PAUSED, "stop", CONFIRM_STOP)
+    if answer is not None:
+        d.session.hear(answer, utterance=8, sure=False)
+    assert d.session.state == ("hold" if answer == "resume" else PAUSED if ends is None else DONE
+                               if ends == "stopped" else STOP_AND_ADVISE)
+    d.run_timers(until=d.clock.t + 30)
+    assert d.session.end_reason == ends
+    if answer != "resume" and ends is None:
+        assert (d.session.state, d.session.paused_by, d.lines()[-1]) == (PAUSED, "user", PAUSED_LINE)
+
+
+def test_a_sure_stop_ends_at_once():
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    d.session.hear("stop", utterance=7)  # typed, or a recogniser sure of it
+    assert d.session.end_reason == "stopped"
 
 
 @pytest.mark.parametrize("talk, halted", [(True, True), (False, False)])

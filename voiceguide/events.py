@@ -183,8 +183,8 @@ class PainReported(Event):
 @dataclass(frozen=True)
 class Paused(Event):
     """The session paused: ``by`` is "user" (they asked), "microphone" (it went away), "unsure" (pain may have
-    been heard, not clearly: the exercise halts while the guide asks) or "talk" (someone talked over the guide:
-    it stops to listen, and asks)."""
+    been heard, not clearly: the exercise halts while the guide asks), "talk" (someone talked over the guide:
+    it stops to listen, and asks) or "stop" (stop heard, not clearly: it asks before it ends)."""
 
     type: ClassVar[str] = "pause"
     by: str

@@ -73,6 +73,11 @@ CONFIRM_SECONDS = 10.0  # no answer to CONFIRM_PAIN in this long: stop and advis
 TALKED_OVER = "Sorry, I was talking. Are you okay? Say fine to carry on, or tell me how you feel."
 LISTEN_FIRST = 1.5  # talked over, the guide listens this long before asking, so its question is not said over them
 ASKING = ("unsure", "talk")  # pauses that halt the exercise to ask "Are you okay?" (see Paused.by)
+# "stop" heard, not clearly, during an exercise: it halts at once, but the session ends only when told again (a
+# person's recorded speech was read as "stop" 115 times an hour, and 1.5 % of other clean phrases, pain among them)
+CONFIRM_STOP = "I've paused. To end the session, say stop again. To carry on, say resume."
+STOP_ASKED = "stop"  # the pause that asks whether to end (see Paused.by)
+QUESTIONS = (*ASKING, STOP_ASKED)
 ASK_AGAIN = "Is it okay to carry on? Say fine to go on, or tell me what you feel."
 VOICE_ACK = {"slower": "Slower.", "faster": "Faster.", "louder": "Louder.", "quieter": "Quieter."}
 VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as I go.",
@@ -177,9 +182,9 @@ def mode_machine() -> Machine:
 
 @dataclass
 class Question:
-    """The guide has halted the exercise to ask "Are you okay?" about ``utterance`` (its later utterances are the
-    answer): ``line`` is said at ``ask_at`` (None once said), and the answer awaited for CONFIRM_SECONDS after;
-    ``pain`` if pain was heard in that utterance, not clearly."""
+    """The guide has halted the exercise to ask "Are you okay?" (or whether to end) about ``utterance`` (its later
+    utterances are the answer): ``line`` is said at ``ask_at`` (None once said), and the answer awaited for
+    CONFIRM_SECONDS after; ``pain`` if pain was heard in that utterance, not clearly."""
 
     utterance: int
     line: str | None
@@ -213,8 +218,8 @@ class Session:
         self.hold: Hold | None = None
         self.nudges: list[tuple[float, str]] = []  # (clock time, action): the silence follow-ups due in this step
         self.check_in_open = False
-        self.paused_by: str | None = None  # "user", "microphone", "unsure" or "talk" while paused
-        self.question: Question | None = None  # the guide has halted to ask "Are you okay?"
+        self.paused_by: str | None = None  # "user", "microphone", "unsure", "talk" or "stop" while paused
+        self.question: Question | None = None  # the guide has halted to ask "Are you okay?" (or whether to end)
         self.sets_done = 0
         self.heard_before = heard_before  # utterances acted on before this session: their results are not for it
         self.last_utterance = heard_before  # the newest utterance this session has heard (see Heard.utterance)
@@ -321,7 +326,8 @@ class Session:
         then, and only when the recogniser is sure of them (typed words are always acted on). The same holds for
         an utterance that began while the guide talked (``over_guide``), even once it has stopped; pain that is
         not sure counts there too when someone was heard talking over the guide with it (``talk``). Pain heard
-        when it is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`).
+        when it is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`); so does a stop
+        heard when it is not sure, and the session ends when told again (``CONFIRM_STOP``).
         """
         self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
@@ -346,6 +352,8 @@ class Session:
                 self.question.pain = self.question.pain or intent  # now silence, too, means stop
         elif intent.intent == "pain" and not sure:
             self._ask_about_pain(intent, utterance)
+        elif intent.intent == "stop" and not sure and self.mode == EXERCISING:
+            self._ask(Question(utterance, CONFIRM_STOP, self.clock.now()), STOP_ASKED)
         elif not self._act(intent):
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)
         self.tick()
@@ -447,7 +455,8 @@ class Session:
         self.tick()
 
     def _answer_question(self, intent: Intent) -> None:
-        """Pain or a no stops with the advice; fine (or yes, or carry on) goes on."""
+        """Pain or a no stops with the advice (a no to whether to end keeps it halted); fine (or yes, or carry on)
+        goes on; stop ends."""
         asked, kind = self.question, intent.intent
         assert asked is not None
         if kind == "pain":
@@ -456,10 +465,13 @@ class Session:
                 intent = Intent(f"{asked.pain.text} / {intent.text}", "pain", advice=worse)
             self._stop_for_pain(intent)
         elif {"no", "not", "nope"} & set(intent.text.lower().replace(",", " ").split()):
-            self._stop_for_pain(asked.pain or Intent(intent.text, "pain", advice="stop"))
+            if self.paused_by == STOP_ASKED and asked.pain is None:
+                self._stay_paused()  # "no" to ending: the exercise stays halted until they say resume
+            else:
+                self._stop_for_pain(asked.pain or Intent(intent.text, "pain", advice="stop"))
         elif kind in ("ok", "ready", "resume"):
             self.question = None
-            if self.paused_by not in ASKING:
+            if self.paused_by not in QUESTIONS:
                 return
             if kind == "ready" and self.current.step.kind == "wait":
                 self._unpause()  # "ready" at a step that waits for it: they are ready, so go on
@@ -474,13 +486,13 @@ class Session:
 
     def _stay_paused(self) -> None:
         self.question = None
-        if self.paused_by in ASKING:
+        if self.paused_by in QUESTIONS:
             self.paused_by = "user"
             self._say(PAUSED_LINE)
 
     def _no_answer_to_question(self) -> None:
         """No answer: after pain heard unclearly, stop and advise (the safe reading); after talk the guide
-        could not make out, stay paused until they say resume."""
+        could not make out, or a stop heard unclearly, stay paused until they say resume."""
         asked = self.question
         assert asked is not None
         if asked.pain is not None:
