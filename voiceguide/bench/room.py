@@ -2,7 +2,7 @@
 
 - **Self-hearing**: every routine, run to the end by a patient user who only says "ready" and "fine", with
   the guide's own voice reaching the microphone at 0 and -10 dB, with and without reverberation. Anything the
-  echo sets off (a stop, a pause, pain, or a halt to ask about pain) is a self-trigger.
+  echo sets off (a stop, a pause, pain, or a halt to ask about pain or whether to end) is a self-trigger.
 - **Barge-in**: pain phrases in several voices, said 4 s into a routine, over the guide's opening lines. Caught
   when the exercise halts at once: stopped for pain, halted to ask about pain heard unclearly, or halted to
   ask because someone was heard talking over the guide.
@@ -26,7 +26,7 @@ from voiceguide.corpus import said_at
 from voiceguide.events import Ended, OutputEvent, PainReported, Paused
 from voiceguide.room import Room, patient_user, run_in_room
 from voiceguide.routines import load_library
-from voiceguide.session import ASKING
+from voiceguide.session import ASKING, QUESTIONS
 
 ECHOES = (0.0, -10.0)
 BARGE_AT = 4.0  # seconds into the session: the guide is still saying its opening lines
@@ -99,7 +99,7 @@ def run_barge(task: tuple[str, str, str, float, bool]) -> RoomRun:
 def _trigger(event: OutputEvent) -> str:
     if isinstance(event, PainReported):
         return f"pain: {event.words}"
-    if isinstance(event, Paused) and event.by in ("user", *ASKING):
+    if isinstance(event, Paused) and event.by in ("user", *QUESTIONS):
         return f"pause ({event.by})"
     if isinstance(event, Ended) and event.reason == "stopped":
         return "stop"
