@@ -106,6 +106,15 @@ def test_a_persons_speech_is_only_prompts_that_ask_nothing_of_the_guide():
     assert all(sum(map(duration, run[:-1])) < SPEECH_RUN <= sum(map(duration, run)) for run in runs[:-1])
 
 
+def test_without_the_prompts_texts_there_is_no_persons_speech(tmp_path, monkeypatch):
+    """A system that leaves out /usr/share/doc (as slim images do) has the recordings but not what they say: none
+    are heard, rather than heard unchecked (the bench then says what to install)."""
+    from voiceguide import corpus
+
+    monkeypatch.setattr(corpus, "PROMPT_TEXTS", tmp_path / "missing.txt.gz")
+    assert corpus.prompts() == {} and person_speaking(PARSER_ALL, SPEECH_RUN) == []
+
+
 def test_every_utterance_of_a_persons_speech_heard_as_pain_counts(tmp_path, monkeypatch):
     """Heard during a hold, each utterance read as pain would halt the session once, and each read as a command
     would be acted on: all are counted."""

@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> Report:
     make_recognizers(engines, library)  # a recogniser that cannot start says so here, not in every worker
     parser = IntentParser(spoken_names(library))
     plan = make_plan(library, parser, args.quick, args.silence)
+    if not plan.speech and not args.quiet:
+        print("no person's speech to measure false stops per hour on: apt install asterisk-core-sounds-en-wav "
+              "asterisk-core-sounds-en", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="voiceguide-bench-") as scratch:
         folder = Path(scratch)
         recordings = testdata_recordings(folder, plan.testdata)
