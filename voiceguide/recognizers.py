@@ -179,7 +179,8 @@ class SphinxRecognizer:
             config["dict"] = str(dictionary)
             self.decoder = Decoder(config)
             self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
-            self.agreed = False  # the grammar has read the spotted phrase too: it is sure
+            self.keyphrases: set[str] = set()  # the keyphrases spotted in this utterance
+            self.agreed = False  # the grammar has read one of them too: what was spotted is sure
         usable, dropped = [], []
         for phrase in phrases:
             words = phrase.split()
@@ -241,7 +242,7 @@ class SphinxRecognizer:
             if self.spotter is not None:
                 self.spotter.start_utt()
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
-            self.agreed = False
+            self.keyphrases, self.agreed = set(), False
             self.over_guide = self.guide_playing
             self._decode(self._since_speech_began())
         elif self.vad.is_speech(frame):
@@ -290,8 +291,9 @@ class SphinxRecognizer:
     def _spot(self) -> list[Result]:
         """A keyphrase newly spotted in this utterance, reported at once as a partial result, unless the grammar
         hears a negation there ("it doesn't hurt" holds "hurt"): then the grammar's reading decides. It is sure
-        when the grammar's reading holds the same words, then or later in the utterance (:meth:`_agree`): in a
-        person's recorded speech the spotter alone found "it hurts" where the grammar read "figure four stretch"."""
+        when the grammar's reading holds one of the keyphrases spotted, then or later in the utterance
+        (:meth:`_agree`): in a person's recorded speech the spotter alone found "it hurts" where the grammar read
+        "figure four stretch"."""
         if self.spotter is None:
             return []
         hyp = self.spotter.hyp()
@@ -302,12 +304,18 @@ class SphinxRecognizer:
         words = self._said(heard.hypstr).split() if heard else []  # the user's words, not the guide's before them
         if NEGATION & {w if not w.endswith("n't") else "n't" for w in words}:
             return []
-        self.spotted, self.agreed = found, _holds(" ".join(words), found)
+        self.spotted = found
+        # the spotter reports every keyphrase found so far in the utterance ("it hurts that hurts"): each apart
+        self.keyphrases |= {" ".join(seg.word.split()) for seg in self.spotter.seg() or ()} or {found}
+        self.agreed = self.agreed or self._grammar_holds_one(" ".join(words))
         return [Result(found, True, sure=self.agreed, over_guide=self.over_guide)]
 
+    def _grammar_holds_one(self, said: str) -> bool:
+        return any(_holds(said, keyphrase) for keyphrase in self.keyphrases)
+
     def _agree(self, said: str, partial: bool) -> list[Result]:
-        """The grammar's reading, sure, if it has come to hold the keyphrase spotted in this utterance."""
-        if not self.spotted or self.agreed or not _holds(said, self.spotted):
+        """The grammar's reading, sure, if it has come to hold a keyphrase spotted in this utterance."""
+        if self.agreed or not self._grammar_holds_one(said):
             return []
         self.agreed = True
         return [Result(said, partial, sure=True, over_guide=self.over_guide)]
