@@ -281,13 +281,13 @@ def run_speech(task: tuple[int, list[Path], str]) -> list[Hearing]:
         heard, cpu, audio = hear(wav, recognizer)
         record = Hearing(engine, "speech", f"{paths[0].stem} .. {paths[-1].stem}", "none", "clean", cpu=cpu,
                          audio=audio)
-        pain = [h for h, _ in heard if _parser.parse(h.text).intent == "pain"]
+        read = [(h, _parser.parse(h.text).intent) for h, _ in heard]
+        pain = [h for h, intent in read if intent == "pain"]
         record.utterances_halted = len({h.utterance for h in pain})
         record.utterances_stopped = len({h.utterance for h in pain if h.sure})
-        commands = [(h.utterance, intent) for h, _ in heard if not h.partial
-                    and (intent := _parser.parse(h.text).intent) not in ("unknown", "pain")]
-        record.utterances_commanding = len({utterance for utterance, _ in commands})
-        record.utterances_ending = len({utterance for utterance, intent in commands if intent == "stop"})
+        commands = [(h, intent) for h, intent in read if not h.partial and intent not in ("unknown", "pain")]
+        record.utterances_commanding = len({h.utterance for h, _ in commands})
+        record.utterances_ending = len({h.utterance for h, intent in commands if intent == "stop"})
         _note_finals(record, [h.text for h, _ in heard if not h.partial])
         out.append(record)
     wav.unlink()

@@ -71,15 +71,14 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         else f"{100 * e.listening_cpu:.1f} % of a core")
     row("CPU while the guide talks (loudspeaker heard)", "", lambda e: "-" if e.guiding_cpu is None
         else f"{100 * e.guiding_cpu:.1f} % of a core")
-    row("false stops per hour of read speech", "<= 1", lambda e: _per_hour(e.false_stops_testdata, e.testdata_hours))
-    row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata, e.testdata_hours))
+    row("false stops per hour of read speech", "<= 1",
+        lambda e: _per_hour(e.false_stops_testdata.hits, e.testdata_hours))
+    row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata.hits, e.testdata_hours))
     row("false stops per hour of a person's speech (Asterisk's prompts)", "<= 1",
-        lambda e: _speech(e.speech.per_hour(e.speech.stops), e.speech.stops, e.speech.hours))
-    row("halts to ask per hour of a person's speech", "",
-        lambda e: _speech(e.speech.per_hour(e.speech.halts), e.speech.halts, e.speech.hours))
+        lambda e: _per_hour(e.speech.stops, e.speech.hours, digits=1))
+    row("halts to ask per hour of a person's speech", "", lambda e: _per_hour(e.speech.halts, e.speech.hours, digits=1))
     row("commands (of which stop) per hour of a person's speech", "",
-        lambda e: _speech(e.speech.per_hour(e.speech.commands), e.speech.commands, e.speech.hours)
-        + f", stop {e.speech.ending}" if e.speech.hours else "-")
+        lambda e: _per_hour(e.speech.commands, e.speech.hours, digits=1, of_which=("stop", e.speech.ending)))
     for level in sorted({level for e in report.engines.values() for level in e.talk}):
         row(f"pain recall over background {level}", "", lambda e, k=level: _pct(e.talk[k].pain) if k in e.talk else "-")
         row(f"command accuracy over background {level}", "",
@@ -107,12 +106,12 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     return rows
 
 
-def _per_hour(share: Share, hours: float) -> str:
-    return "-" if not hours else f"{share.hits / hours:.0f} ({share.hits} in {60 * hours:.1f} min)"
-
-
-def _speech(per_hour: float | None, count: int, hours: float) -> str:
-    return "-" if per_hour is None else f"{per_hour:g} ({count} in {60 * hours:.1f} min)"
+def _per_hour(count: int, hours: float, digits: int = 0, of_which: tuple[str, int] | None = None) -> str:
+    """``count`` per hour of ``hours``, and the count itself (and ``of_which``: a part of it, named)."""
+    if not hours:
+        return "-"
+    part = f", {of_which[0]} {of_which[1]}" if of_which else ""
+    return f"{round(count / hours, digits):g} ({count} in {60 * hours:.1f} min){part}"
 
 
 def print_table(report: Report) -> None:
