@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from tests.conftest import LIBRARY, PARSER_ALL, cli, json_collector
 from voiceguide.audio import WavSource
 from voiceguide.corpus import add_noise, session_audio
 from voiceguide.engines import EngineChoice, build_recognizer
+from voiceguide.events import Heard
 from voiceguide.recognizers import heard_events
 from voiceguide.session import STOP_AND_ADVISE
 from voiceguide.simulate import simulate
@@ -55,6 +57,27 @@ def test_words_between_stretches_of_digital_silence_are_heard(tmp_path):
     wav = session_audio([(0.4, "my leg is numb")], "espeak:en-us:165", tmp_path, "numb")
     heard = [h.text for h in heard_events(WavSource(wav), sphinx())]
     assert "my leg is numb" in heard
+
+
+def test_a_command_is_acted_on_said_alone_but_not_read_out_of_a_longer_sentence(tmp_path):
+    """The closed grammar reads any sentence as its nearest phrase: "press the pound key to hear the next message"
+    comes out as "resume". Its utterance lasts far longer than that reading could, so it is not alone and the
+    session, paused, stays paused; "resume" said alone resumes it."""
+    def heard(text: str, at: float) -> list:
+        wav = session_audio([(0.4, text)], "flite:rms", tmp_path, text.split()[-1])
+        return [replace(h, t=at + h.t, utterance=h.utterance + round(at))
+                for h in heard_events(WavSource(wav), sphinx())]
+
+    sentence = heard("press the pound key to hear the next message", 6.0)
+    assert [(h.text, h.alone) for h in sentence if not h.partial] == [("resume", False)]
+    said = heard("resume", 12.0)
+    assert [(h.text, h.alone) for h in said if not h.partial] == [("resume", True)]
+    script = [Heard(1.0, "ready", typed=True), Heard(4.0, "pause", typed=True)]
+    for heard_then, resumed in ((sentence, False), ([*sentence, *said], True)):
+        events, publish = json_collector()
+        simulate(LIBRARY["spinal-twist"], [*script, *heard_then], publish=publish)
+        assert [e["by"] for e in events if e["type"] == "pause"] == ["user"]
+        assert any(e["type"] == "resume" for e in events) == resumed
 
 
 def test_simulate_audio_cli_json(tmp_path):

@@ -372,6 +372,25 @@ def test_a_sure_stop_ends_at_once():
     assert d.session.end_reason == "stopped"
 
 
+@pytest.mark.parametrize("words", ["next", "stop", "pause", "repeat", "fine"])
+def test_a_command_read_out_of_longer_talk_is_not_acted_on_but_pain_is(words):
+    """Someone talking near the microphone: the grammar forces their sentence onto its nearest phrase, which is
+    then not the utterance alone. Commands so heard change nothing (the hold goes on); pain still halts."""
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    d.run_timers(until=5)
+    lines = len(d.lines())
+    d.session.hear(words, utterance=7, sure=False, alone=False)
+    assert (d.session.state, len(d.lines())) == ("hold", lines)
+    assert d.json()[-1]["ignored"] == "it came amid longer talk"
+    d.session.hear("it hurts", utterance=8, sure=False, alone=False)
+    assert (d.session.state, d.session.paused_by, d.lines()[-1]) == (PAUSED, "unsure", CONFIRM_PAIN)
+    d.session.hear(words, utterance=9, sure=False, alone=False)  # an answer must be said alone too
+    assert d.session.state == PAUSED
+    d.session.hear("fine", utterance=10, sure=False)
+    assert d.session.state == "hold"
+
+
 @pytest.mark.parametrize("talk, halted", [(True, True), (False, False)])
 def test_unsure_pain_over_the_guide_halts_it_when_someone_was_heard_talking_with_it(talk, halted):
     """Over the guide's voice, pain the recogniser is not sure of counts only with a moment of talk heard over

@@ -51,6 +51,7 @@ class Heard(Event):
     typed: bool = False  # from the keyboard or a script: it cannot be the guide's own voice
     over_guide: bool = False  # the utterance began while the guide's loudspeaker played
     talk: bool = False  # someone was heard talking over the guide, if only briefly, in the 1.5 s before
+    alone: bool = True  # the words were all the utterance held (not read out of a longer stretch of talk)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import re
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -39,12 +39,14 @@ class Result:
     """Text heard. ``sure``: the words stand out clearly from anything else the sound could be (a keyphrase
     spotted against a free phone loop, and read the same by the closed grammar); a phrase forced out of a closed
     grammar alone is not sure. ``over_guide``: the utterance began while the guide's loudspeaker played, so the
-    guide's voice may be in all of it."""
+    guide's voice may be in all of it. ``alone``: the words were all the utterance held, not the nearest phrase
+    to a longer stretch of talk (decided for a final result; a partial one is acted on only for pain)."""
 
     text: str
     partial: bool
     sure: bool = False
     over_guide: bool = False
+    alone: bool = True
 
 
 class Recognizer(Protocol):
@@ -100,6 +102,11 @@ class SphinxSettings:
     wbeam: float = 7e-29  # the same at a word's end
     pbeam: float = 1e-48  # the same for entering the next phone
     gate: GateSettings | None = GATE  # turns down the room's steady background talk (tune-gate.py); None off
+    # An utterance is the phrase read alone when it lasts at most this long, plus this much a phone of the reading
+    # (tune-alone.py): a command said to the guide is all its utterance; one forced out of a longer stretch of
+    # someone's talk is not, and is not acted on (pain always is).
+    alone_seconds: float = 0.8
+    alone_per_phone: float = 0.08
 
 
 SPHINX = SphinxSettings()
@@ -203,6 +210,7 @@ class SphinxRecognizer:
             self.decoder.add_jsgf_string("room", f"#JSGF V1.0;\ngrammar room;\npublic <utt> = <guide>* <user> | "
                                                  f"<guide>+;\n<user> = {phrases_only};\n<guide> = {clauses};\n")
         self.decoder.activate_search("user")
+        self.settings = settings
         self.guide_playing = self.over_guide = False
         self.initial_cmn = self.decoder.get_cmn()
         self.denoiser = Denoiser(settings.suppression, settings.floor, settings.gate)
@@ -330,8 +338,23 @@ class SphinxRecognizer:
         said = self._said(hyp.hypstr) if hyp else ""
         if hyp and hyp.hypstr and not said:
             log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
-        agreed = self._agree(said, partial=False)
-        return spotted + (agreed or ([Result(said, False, over_guide=self.over_guide)] if said else []))
+        if not said:
+            return spotted
+        alone = self.alone(*self._reading_length())
+        agreed = [replace(result, alone=alone) for result in self._agree(said, partial=False)]
+        return spotted + (agreed or [Result(said, False, over_guide=self.over_guide, alone=alone)])
+
+    def _reading_length(self) -> tuple[float, int]:
+        """The utterance just ended: how long it lasted (seconds decoded), and how many phones the grammar's
+        reading of it has (the guide's clauses before a phrase included)."""
+        words = [seg.word.split("(")[0] for seg in self.decoder.seg() or ()
+                 if not seg.word.startswith(("<", "(", "[", "+"))]
+        phones = sum(len((self.decoder.lookup_word(w) or "").split()) for w in words)
+        return self.decoder.n_frames() / self.decoder.config["frate"], phones  # its own frames, 10 ms each
+
+    def alone(self, seconds: float, phones: int) -> bool:
+        """Is an utterance of ``seconds`` no longer than a reading of ``phones`` phones could fill?"""
+        return seconds <= self.settings.alone_seconds + self.settings.alone_per_phone * phones
 
     def _said(self, hypothesis: str) -> str:
         return said_after_guide(hypothesis, self.user_phrases, self.guide_set)
@@ -481,9 +504,12 @@ class VoskRecognizer:
         return []
 
     def _final(self, raw: str) -> list[Result]:
+        """The utterance's final text; alone when Vosk's garbage word "[unk]" took none of it."""
         over_guide, self.last_partial, self.over_guide = bool(self.over_guide), "", None
-        text = said_after_guide(clean_vosk_text(json.loads(raw).get("text", "")), self.user_phrases, self.guide_set)
-        return [Result(text, False, sure=True, over_guide=over_guide)] if text else []
+        heard = json.loads(raw).get("text", "")
+        text = said_after_guide(clean_vosk_text(heard), self.user_phrases, self.guide_set)
+        alone = "[unk]" not in heard.split()
+        return [Result(text, False, sure=True, over_guide=over_guide, alone=alone)] if text else []
 
     def flush(self) -> list[Result]:
         return self._final(self.recognizer.FinalResult())
@@ -537,7 +563,8 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
     def stamped(results: list[Result]) -> Iterator[Heard]:
         nonlocal utterance
         for result in results:
-            yield Heard(t, result.text, result.partial, utterance, result.sure, over_guide=result.over_guide)
+            yield Heard(t, result.text, result.partial, utterance, result.sure, over_guide=result.over_guide,
+                        alone=result.alone)
             if not result.partial:
                 utterance = next(numbers)
 

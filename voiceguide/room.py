@@ -141,7 +141,7 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
             session.handle(TalkedOver(t, utterance))
         for result in recognizer.accept(block.pcm, block.guide):
             session.handle(mic.judge(Heard(t, result.text, result.partial, utterance, result.sure,
-                                           over_guide=result.over_guide)))
+                                           over_guide=result.over_guide, alone=result.alone)))
             if not result.partial:
                 utterance = next(numbers)
         if respond is not None and not session.ended and (words := respond(session, speaker)):

@@ -276,7 +276,7 @@ class Session:
             return  # the rest of an utterance already acted on, before this session began
         if isinstance(event, Heard):
             self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure,
-                      typed=event.typed, over_guide=event.over_guide, talk=event.talk)
+                      typed=event.typed, over_guide=event.over_guide, talk=event.talk, alone=event.alone)
         elif isinstance(event, TalkedOver):
             self._talked_over(event.utterance)
         elif isinstance(event, DeviceLost):
@@ -319,8 +319,10 @@ class Session:
                 self.check_in_open = self.check_in_open or line == HOLD_CHECK_IN
 
     def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0,
-             sure: bool = True, typed: bool = False, over_guide: bool = False, talk: bool = False) -> Intent:
-        """Act on something the user said; partial text is only acted on for pain.
+             sure: bool = True, typed: bool = False, over_guide: bool = False, talk: bool = False,
+             alone: bool = True) -> Intent:
+        """Act on something the user said; partial text is only acted on for pain, and so is text read out of a
+        longer stretch of talk (not ``alone``: someone talking, not a command said to the guide).
 
         While the guide talks, the microphone hears mostly the guide: only pain, stop and pause are acted on
         then, and only when the recogniser is sure of them (typed words are always acted on). The same holds for
@@ -332,6 +334,9 @@ class Session:
         self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
         if self.ended or (partial and intent.intent != "pain"):
+            return intent
+        if not alone and intent.intent != "pain":
+            self.publish(Understood(self.clock.now(), text, intent.intent, ignored="it came amid longer talk"))
             return intent
         t = self.clock.now() if at is None else at
         guarded = intent.intent in GUARDED_INTENTS

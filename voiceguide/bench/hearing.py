@@ -8,7 +8,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ class Hearing:
     learning_halts: int = 0  # halts for pain heard in the talk alone while the room was being learnt
     utterances_halted: int = 0  # a person's speech: its utterances heard as pain (each would halt a session)
     utterances_stopped: int = 0  # and of those, heard as sure pain (each would stop it)
-    utterances_commanding: int = 0  # its utterances whose final reading is a command (stop, pause, next, ...)
+    utterances_commanding: int = 0  # its utterances read as a command (stop, pause, next, ...) alone
     utterances_ending: int = 0  # and of those, "stop" (each would end the session)
 
     @property
@@ -145,11 +145,12 @@ def hear(wav: Path, recognizer: Recognizer) -> tuple[list[tuple[Heard, float]], 
     return heard, time.thread_time() - cpu, source.duration
 
 
-def _note_finals(record: Hearing, finals: list[str]) -> None:
-    """Note the final results heard, and whether they were read as the phrase's intent (and routine), and as
-    nothing else."""
-    record.finals = finals
-    parsed = {(i.intent, i.routine) for i in map(_parser.parse, finals) if i.intent != "unknown"}
+def _note_finals(record: Hearing, finals: list[Heard]) -> None:
+    """Note the final results heard, and whether those a session acts on (pain, or words heard alone: see
+    ``Heard.alone``) were read as the phrase's intent (and routine), and as nothing else."""
+    record.finals = [h.text for h in finals]
+    read = [(_parser.parse(h.text), h.alone) for h in finals]
+    parsed = {(i.intent, i.routine) for i, alone in read if i.intent != "unknown" and (alone or i.intent == "pain")}
     record.understood = parsed == {(record.intent, _parser.parse(record.text).routine)}
 
 
@@ -157,10 +158,10 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
           expected_end: float | None, hold: int | None = None) -> Hearing:
     """Fill in what the session made of ``heard``, started ``offset`` seconds before the audio."""
     events = [Heard(0.0, "ready")] if offset else []
-    events += [Heard(offset + h.t, h.text, h.partial, h.utterance, h.sure) for h, _ in heard]
+    events += [replace(h, t=offset + h.t) for h, _ in heard]
     log: list[OutputEvent] = []
     simulate(routine, events, publish=log.append, hold=hold)
-    _note_finals(record, [h.text for h, _ in heard if not h.partial])
+    _note_finals(record, [h for h, _ in heard if not h.partial])
     halt = next((e for e in log if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by == "unsure")), None)
     if halt is None:
         return record
@@ -248,7 +249,7 @@ def run_talk(task: tuple[Phrase, str, float, int, str]) -> list[Hearing]:
         at_words = [h for h in pain if start <= h.t <= end + 1.0]
         record.stopped = any(h.sure for h in at_words)
         record.asked = bool(at_words) and not record.stopped
-        _note_finals(record, [h.text for h, _ in heard if not h.partial and start <= h.t <= end + 1.0])
+        _note_finals(record, [h for h, _ in heard if not h.partial and start <= h.t <= end + 1.0])
         out.append(record)
     shutil.rmtree(work)
     return out
@@ -285,10 +286,11 @@ def run_speech(task: tuple[int, list[Path], str]) -> list[Hearing]:
         pain = [h for h, intent in read if intent == "pain"]
         record.utterances_halted = len({h.utterance for h in pain})
         record.utterances_stopped = len({h.utterance for h in pain if h.sure})
-        commands = [(h, intent) for h, intent in read if not h.partial and intent not in ("unknown", "pain")]
+        commands = [(h, intent) for h, intent in read
+                    if not h.partial and h.alone and intent not in ("unknown", "pain")]
         record.utterances_commanding = len({h.utterance for h, _ in commands})
         record.utterances_ending = len({h.utterance for h, intent in commands if intent == "stop"})
-        _note_finals(record, [h.text for h, _ in heard if not h.partial])
+        _note_finals(record, [h for h, _ in heard if not h.partial])
         out.append(record)
     wav.unlink()
     return out
