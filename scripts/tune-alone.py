@@ -8,14 +8,16 @@ utterance. Pain is acted on however it came (this never touches it).
 The tuning data is kept apart from the bench's:
 - commands said to the guide: the phrasings of ``tests/phrases/dev.tsv`` (the bench says the phrasebook's), in
   voices the bench does not use (flite kal; espeak-ng en-gb-scotland and en-us+m3), clean and with pink noise at
-  8 dB, as ``tune-recogniser.py`` makes them;
+  8 dB, as ``tune-recogniser.py`` makes them, at their normal speed and slowly (someone lying on the floor);
 - someone talking: Asterisk's prompts in three other people's voices and languages (Canadian French, June;
   Italian, Carlo; Russian), in runs of a minute (the bench hears the English prompts, another person).
 
 The rule, written before the first run: every allowance that keeps every dev command the recogniser reads right
 (the phrasing's own intent, heard in either condition) acted on; of those, the one with the fewest commands
-acted on in the three people's speech; a tie goes to the larger allowance (seconds, then per phone).
-About 3 minutes on 2 cores.
+acted on in the three people's speech; a tie goes to the larger allowance (seconds, then per phone). Said
+plainly: the rule was written after a probe had shown these figures at the normal speed (it chose 0.8 s and
+0.08 s a phone there); the slow speech was added after the bench showed slow phrasings lost ("start figure
+four", "let's go"), and the rule then run again. About 4 minutes on 2 cores.
 
     python scripts/tune-alone.py
 """
@@ -30,7 +32,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 from voiceguide.audio import WavSource
-from voiceguide.corpus import in_runs, one_after_another
+from voiceguide.corpus import in_runs, one_after_another, voice_at
 from voiceguide.engines import listening_for, pain_phrases
 from voiceguide.intents import IntentParser
 from voiceguide.recognizers import SPHINX, SphinxRecognizer, heard_events
@@ -78,8 +80,9 @@ def measure(job: tuple[str, list[tuple[str, Path]]]) -> list[tuple[str, str, str
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voiceguide-tune-alone-"))
     intents = {p.text: p.intent for p in tune_recogniser.read_phrasings(tune_recogniser.PHRASINGS)}
-    jobs = [(text, voice, i * len(tune_recogniser.VOICES) + v, folder) for i, text in enumerate(intents)
-            for v, voice in enumerate(tune_recogniser.VOICES)]
+    voices = [voice_at(voice, speed) for speed in ("normal", "slow") for voice in tune_recogniser.VOICES]
+    jobs = [(text, voice, i * len(voices) + v, folder) for i, text in enumerate(intents)
+            for v, voice in enumerate(voices)]
     with Pool(2) as pool:
         clips = [(text, wav) for made in pool.map(tune_recogniser.make_clip, jobs) for text, _, wav in made]
         work = [("said", clips[i:i + 40]) for i in range(0, len(clips), 40)]
