@@ -13,7 +13,14 @@ import pytest
 
 from tests.conftest import cli
 from voiceguide.models import Limits, ModelError, download, find_model
-from voiceguide.recognizers import RecognizerError, VoskRecognizer, check_model_dir, said_after_guide, vosk_grammar
+from voiceguide.recognizers import (
+    RecognizerError,
+    VoskRecognizer,
+    check_model_dir,
+    said_after_guide,
+    vosk_grammar,
+    vosk_reading,
+)
 
 
 def model_zip(entries: dict[str, bytes] | None = None) -> bytes:
@@ -143,6 +150,14 @@ def test_missing_and_corrupt_models_are_one_sentence_with_the_fix(tmp_path):
         VoskRecognizer(corrupt, ["ready"], 16000)  # the real vosk library, refusing a corrupt model
     result = cli("simulate", "shotgun", "--audio", "x.wav", "--engine", "vosk", "--model", str(corrupt))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_a_vosk_reading_is_alone_only_when_its_garbage_word_took_none_of_the_utterance():
+    phrases, clauses = {"next", "it hurts"}, {"say ready when the belt is on"}
+    assert vosk_reading("next", phrases, clauses) == ("next", True)
+    assert vosk_reading("[unk] next [unk]", phrases, clauses) == ("next", False)  # someone's sentence around it
+    assert vosk_reading("say ready when the belt is on it hurts", phrases, clauses) == ("it hurts", True)
+    assert vosk_reading("[unk]", phrases, clauses) == ("", False)
 
 
 def test_vosk_grammar_always_keeps_unk():

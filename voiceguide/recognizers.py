@@ -498,18 +498,15 @@ class VoskRecognizer:
         raw = json.loads(self.recognizer.PartialResult()).get("partial", "")
         if raw and self.over_guide is None:
             self.over_guide = guide
-        text = said_after_guide(clean_vosk_text(raw), self.user_phrases, self.guide_set)
+        text, _ = vosk_reading(raw, self.user_phrases, self.guide_set)
         if text and text != self.last_partial:
             self.last_partial = text
             return [Result(text, True, sure=True, over_guide=bool(self.over_guide))]
         return []
 
     def _final(self, raw: str) -> list[Result]:
-        """The utterance's final text; alone when Vosk's garbage word "[unk]" took none of it."""
         over_guide, self.last_partial, self.over_guide = bool(self.over_guide), "", None
-        heard = json.loads(raw).get("text", "")
-        text = said_after_guide(clean_vosk_text(heard), self.user_phrases, self.guide_set)
-        alone = "[unk]" not in heard.split()
+        text, alone = vosk_reading(json.loads(raw).get("text", ""), self.user_phrases, self.guide_set)
         return [Result(text, False, sure=True, over_guide=over_guide, alone=alone)] if text else []
 
     def flush(self) -> list[Result]:
@@ -521,9 +518,11 @@ def vosk_grammar(phrases: Iterable[str]) -> str:
     return json.dumps([*sorted(set(phrases)), "[unk]"])
 
 
-def clean_vosk_text(text: str) -> str:
-    """Drop "[unk]" tokens from a Vosk result."""
-    return " ".join(w for w in text.split() if w != "[unk]")
+def vosk_reading(heard: str, phrases: set[str], clauses: set[str]) -> tuple[str, bool]:
+    """The user's phrase in Vosk's text (its "[unk]" garbage words dropped; see :func:`said_after_guide`), and
+    whether it is alone: "[unk]" took none of the utterance."""
+    words = heard.split()
+    return said_after_guide(" ".join(w for w in words if w != "[unk]"), phrases, clauses), "[unk]" not in words
 
 
 def filter_phrases(phrases: Iterable[str], known) -> tuple[list[str], list[str]]:
