@@ -115,7 +115,7 @@ class TalkOverGuide:
                 continue
             shapes = self._shapes(history)
             if noise is None:
-                noise = np.percentile(self.quiet, 50, axis=0) if self.quiet else 0.0
+                noise = percentiles(np.array(self.quiet).T, (50,))[0] if self.quiet else 0.0
             loud = rms(frame[HOP // 2: HOP // 2 + HOP]) >= QUIET  # a frame of silence is not talk
             above = mic > self.margin * (self.gain * shapes[self.shape] + noise)
             is_talk = self.ready and loud and bool(above.mean() >= SHARE)
@@ -138,7 +138,7 @@ class TalkOverGuide:
         """Choose the echo's shape that fits it most tightly (the least spread between the median and the high
         percentile of microphone / shape, over the bands), and its echo gain."""
         logs = self.log_ratios[:, :, :min(self.learnt, HISTORY)]  # shapes, bands, frames
-        low, high = np.percentile(logs, [50, GAIN_PERCENTILE], axis=-1)
+        low, high = percentiles(logs, (50, GAIN_PERCENTILE))
         self.shape = int(np.argmin((high - low).mean(axis=1)))
         self.gain = np.exp(high[self.shape])
 
@@ -146,3 +146,24 @@ class TalkOverGuide:
         energy = np.abs(np.fft.rfft(frame * self.window)) ** 2
         summed = np.concatenate([[0.0], np.cumsum(energy)])
         return summed[self.edges[1:]] - summed[self.edges[:-1]]
+
+
+def percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """``np.percentile(values, qs, axis=-1)`` (its linear method), the same to the bit, for ``qs`` in increasing
+    order, five times as fast: numpy partitions on several ranks at once, or along any axis but the last, far
+    more slowly than on one rank along the last, so each rank is found in turn, among what lies above the one
+    before (the interpolation is numpy's own, in the same order of operations)."""
+    n = values.shape[-1]
+    work = values.copy()
+    out, done = [], 0
+    for q in qs:
+        index = (n - 1) * np.true_divide(q, 100)  # where numpy places the percentile among the sorted values
+        below = int(np.floor(index))
+        work[..., done:].partition(below - done, axis=-1)
+        low = work[..., below]
+        high = work[..., below + 1:].min(axis=-1) if below + 1 < n else low
+        gamma = index - below
+        diff = high - low
+        out.append(high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma)
+        done = below + 1
+    return out
