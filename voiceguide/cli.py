@@ -548,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Synthesise a speech corpus (flite, espeak-ng, sox), hear it with every "
                                    "available recogniser, and report accuracy, pain recall, false stops, reaction "
                                    "time, real-time factor, memory and idle CPU, and the guide in a virtual room "
-                                   "(its own voice, barge-in). Takes about 9 minutes on 2 cores.")
+                                   "(its own voice, barge-in). Takes about 10 minutes on 2 cores.")
     p.add_argument("--out", default="bench-results", metavar="DIR",
                    help="where to write bench.json and bench.png (default: bench-results)")
     p.add_argument("--engine", action="append", choices=SPEECH_ENGINES,
