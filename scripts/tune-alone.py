@@ -12,12 +12,13 @@ The tuning data is kept apart from the bench's:
 - someone talking: Asterisk's prompts in three other people's voices and languages (Canadian French, June;
   Italian, Carlo; Russian), in runs of a minute (the bench hears the English prompts, another person).
 
-The rule, written before the first run: every allowance that keeps every dev command the recogniser reads right
+The rule: every allowance that keeps every dev command the recogniser reads right
 (the phrasing's own intent, heard in either condition) acted on; of those, the one with the fewest commands
 acted on in the three people's speech; a tie goes to the larger allowance (seconds, then per phone). Said
 plainly: the rule was written after a probe had shown these figures at the normal speed (it chose 0.8 s and
 0.08 s a phone there); the slow speech was added after the bench showed slow phrasings lost ("start figure
-four", "let's go"), and the rule then run again. About 4 minutes on 2 cores.
+four", "let's go"), and the rule then run again. About 4 minutes on 2 cores; the prompts come from
+``apt install asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav``.
 
     python scripts/tune-alone.py
 """
