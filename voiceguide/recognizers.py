@@ -17,7 +17,7 @@ import re
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -322,12 +322,12 @@ class SphinxRecognizer:
     def _grammar_holds_one(self, said: str) -> bool:
         return any(_holds(said, keyphrase) for keyphrase in self.keyphrases)
 
-    def _agree(self, said: str, partial: bool) -> list[Result]:
+    def _agree(self, said: str, partial: bool, alone: bool = True) -> list[Result]:
         """The grammar's reading, sure, if it has come to hold a keyphrase spotted in this utterance."""
         if self.agreed or not self._grammar_holds_one(said):
             return []
         self.agreed = True
-        return [Result(said, partial, sure=True, over_guide=self.over_guide)]
+        return [Result(said, partial, sure=True, over_guide=self.over_guide, alone=alone)]
 
     def _end_utterance(self) -> list[Result]:
         spotted: list[Result] = []
@@ -342,7 +342,7 @@ class SphinxRecognizer:
         if not said:
             return spotted
         alone = self.alone(*self._reading_length())
-        agreed = [replace(result, alone=alone) for result in self._agree(said, partial=False)]
+        agreed = self._agree(said, partial=False, alone=alone)
         return spotted + (agreed or [Result(said, False, over_guide=self.over_guide, alone=alone)])
 
     def _reading_length(self) -> tuple[float, int]:

@@ -159,7 +159,8 @@ def percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     for q in qs:
         index = (n - 1) * np.true_divide(q, 100)  # where numpy places the percentile among the sorted values
         below = int(np.floor(index))
-        work[..., done:].partition(below - done, axis=-1)
+        if below >= done:  # not already found for the percentile before (both in one rank)
+            work[..., done:].partition(below - done, axis=-1)
         low = work[..., below]
         high = work[..., below + 1:].min(axis=-1) if below + 1 < n else low
         gamma = index - below
