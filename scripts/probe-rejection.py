@@ -16,8 +16,8 @@ pain is a halt.
 - ``final``: of the utterances read as pain, which were so in a partial, in the final reading, and whether
   the final reading was the utterance alone (``SphinxSettings.alone_seconds``).
 
-About 5 minutes a setting on 2 cores (``filler``: 25 minutes in all); the prompts come from
-``apt install asterisk-core-sounds-fr-wav``.
+About 25 minutes for all four on 2 cores (``filler`` 15, ``weight`` and ``stable`` 4 each, ``final`` 2); the
+prompts come from ``apt install asterisk-core-sounds-fr-wav``.
 
     python scripts/probe-rejection.py filler|weight|stable|final
 """
