@@ -48,6 +48,10 @@ class Result:
     over_guide: bool = False
     alone: bool = True
 
+    def heard(self, t: float, utterance: int) -> Heard:
+        """This result as the event a session hears, stamped with the time of its block and its utterance."""
+        return Heard(t, self.text, self.partial, utterance, self.sure, over_guide=self.over_guide, alone=self.alone)
+
 
 class Recognizer(Protocol):
     name: str
@@ -294,8 +298,13 @@ class SphinxRecognizer:
         it ended: while "ready" is still being said, "ow" (complete after its first 40 ms) is reported.
         Such a stale phrase leaves the speech since then unexplained, so it is not a partial result.
         """
-        words = [seg for seg in self.decoder.seg() or () if not seg.word.startswith(("<", "(", "["))]
+        words = self._word_segments()
         return bool(words) and self.decoder.n_frames() - words[-1].end_frame <= CURRENT_FRAMES
+
+    def _word_segments(self) -> list:
+        """The grammar's best path so far, its words only (no silence, noise or empty transitions: "<sil>",
+        "[NOISE]", "(NULL)")."""
+        return [seg for seg in self.decoder.seg() or () if not seg.word.startswith(("<", "(", "["))]
 
     def _spot(self) -> list[Result]:
         """A keyphrase newly spotted in this utterance, reported at once as a partial result, unless the grammar
@@ -348,8 +357,7 @@ class SphinxRecognizer:
     def _reading_length(self) -> tuple[float, int]:
         """The utterance just ended: how long it lasted (seconds decoded), and how many phones the grammar's
         reading of it has (the guide's clauses before a phrase included)."""
-        words = [seg.word.split("(")[0] for seg in self.decoder.seg() or ()
-                 if not seg.word.startswith(("<", "(", "[", "+"))]
+        words = [seg.word.split("(")[0] for seg in self._word_segments()]  # "word(2)": a second pronunciation
         phones = sum(len((self.decoder.lookup_word(w) or "").split()) for w in words)
         return self.decoder.n_frames() / self.decoder.config["frate"], phones  # its own frames, 10 ms each
 
@@ -563,8 +571,7 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
     def stamped(results: list[Result]) -> Iterator[Heard]:
         nonlocal utterance
         for result in results:
-            yield Heard(t, result.text, result.partial, utterance, result.sure, over_guide=result.over_guide,
-                        alone=result.alone)
+            yield result.heard(t, utterance)
             if not result.partial:
                 utterance = next(numbers)
 

@@ -140,8 +140,7 @@ def run_in_room(routine: Routine, room: Room, recognizer: Recognizer, *, publish
         if block.talked_over:
             session.handle(TalkedOver(t, utterance))
         for result in recognizer.accept(block.pcm, block.guide):
-            session.handle(mic.judge(Heard(t, result.text, result.partial, utterance, result.sure,
-                                           over_guide=result.over_guide, alone=result.alone)))
+            session.handle(mic.judge(result.heard(t, utterance)))
             if not result.partial:
                 utterance = next(numbers)
         if respond is not None and not session.ended and (words := respond(session, speaker)):
