@@ -50,6 +50,7 @@ def test_config_file_env_and_flags_in_that_order(home, monkeypatch):
     assert settings.sources == {"engine": str(home / "config.toml"), "rate": "$VOICEGUIDE_RATE", "volume": "--volume"}
     assert settings.choice(LIBRARY["shotgun"], "sets") == 2 and settings.choice(LIBRARY["spinal-twist"], "hold") == 25
     shown = run("config", "show").stdout
+    assert run("config").stdout == shown  # show is what config does when told nothing more
     assert "rate     = 170" in shown and "from $VOICEGUIDE_RATE" in shown
     assert "routines.shotgun.sets = 2" in shown and str(home / "config.toml") in shown
 

@@ -177,6 +177,12 @@ def test_vosk_end_to_end_with_a_real_model(tmp_path):
     assert result.returncode == 0 and '"reason": "pain"' in result.stdout.splitlines()[-1]
 
 
+def test_model_with_no_action_lists_the_known_and_installed_models():
+    result = cli("model")
+    assert result.returncode == 0 and result.stdout == cli("model", "list").stdout
+    assert "[default]" in result.stdout and result.stdout.splitlines()[-1].startswith("installed: ")
+
+
 def test_model_path_lists_where_the_guide_looks(tmp_path):
     out = cli("model", "path", "--model", str(tmp_path)).stdout.splitlines()
     assert "in order" in out[0] and out[1] == f"1. {tmp_path}: no model" and out[2] == "2. models: no model"

@@ -523,7 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser("model", help="download, list and locate Vosk speech models")
-    p.add_argument("action", choices=("download", "list", "path"))
+    p.add_argument("action", nargs="?", default="list", choices=("download", "list", "path"),
+                   help="download a model, list those installed (the default), or show where the guide looks")
     p.add_argument("name", nargs="?", metavar="NAME", help="model name (default: the small English model)")
     p.add_argument("--dir", metavar="DIR", help="where to install (default: your user data folder)")
     p.add_argument("--url", metavar="URL", help="fetch from here instead, e.g. a local mirror")
@@ -535,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_model)
 
     p = sub.add_parser("config", help="show the effective settings and where each came from")
-    p.add_argument("action", choices=("show",))
+    p.add_argument("action", nargs="?", default="show", choices=("show",), help="show them (the default)")
     _add_routine_file(p)
     p.set_defaults(func=cmd_config)
 
