@@ -86,6 +86,10 @@ def test_quick_bench_figures_add_up(quick_report):
     assert sphinx["listening CPU"] is None or 0 <= sphinx["listening CPU"] < 1
     assert sphinx["guiding CPU"] is None or 0 < sphinx["guiding CPU"] < 2, sphinx["guiding CPU, how"]
     assert set(sphinx["goals"]) == set(GOALS)
+    for goal in sphinx["goals"].values():  # every interval holds its own figure
+        if goal["95 % interval"] is not None and goal["measured"] is not None:
+            low, high = goal["95 % interval"]
+            assert low <= goal["measured"] <= high, goal
     room = report["room (sphinx)"]
     assert room["barge-in caught"]["hits"] == sum(room[f"barge-in {how}"]["hits"] for how in (
         "stopped at once", "halted for talk over the guide", "halted for pain heard unclearly"))

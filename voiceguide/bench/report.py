@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import statistics
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceguide.bench.measures import GOALS, EngineFigures, Share
+from voiceguide.bench.measures import GOALS, PAIN_RECALL_GOALS, EngineFigures, Share, per_hour_interval
 from voiceguide.bench.plan import NOISES, TALK_LEARN
 from voiceguide.bench.room import RoomFigures
 
@@ -31,8 +32,13 @@ class Report:
                 "skipped engines": self.skipped, "elapsed seconds": round(self.elapsed, 1)}
 
 
-def _pct(share: Share) -> str:
-    return "-" if not share.n or share.rate is None else f"{100 * share.rate:.1f} % ({share.hits}/{share.n})"
+def _pct(share: Share, sure: bool = False) -> str:
+    """A share as a percentage with its counts; ``sure``: with its 95 % interval too (the goals' figures)."""
+    if not share.n or share.rate is None:
+        return "-"
+    interval = share.interval if sure else None
+    span = f"; 95 %: {100 * interval[0]:.1f}-{100 * interval[1]:.1f}" if interval else ""
+    return f"{100 * share.rate:.1f} % ({share.hits}/{share.n}{span})"
 
 
 def _ms(value: float | None) -> str:
@@ -49,17 +55,17 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     for noise in NOISES:
         row(f"command accuracy, {noise}", "", lambda e, n=noise: _pct(e.commands.by_noise[n]))
     for noise in NOISES:
-        goal = {"clean": "100 %", "10 dB": ">= 95 %"}.get(noise, "")
-        row(f"pain recall (halted at once), {noise}", goal, lambda e, n=noise: _pct(e.pain.by_noise[n]))
+        goal = f">= {100 * PAIN_RECALL_GOALS[noise]:.0f} %" if noise in PAIN_RECALL_GOALS else ""
+        row(f"pain recall (halted at once), {noise}", goal, lambda e, n=noise: _pct(e.pain.by_noise[n], sure=True))
     for noise in NOISES:
         row(f"  of which stopped at once (sure), {noise}", "", lambda e, n=noise: _pct(e.pain_stopped.by_noise[n]))
     row("advice level as expected", "", lambda e: f"{e.advice_as_expected}/{e.pain.all.hits}")
     row("false stops, phrases", "", lambda e: _pct(e.false_stops_phrases))
     row("false stops, testdata speech", "", lambda e: _pct(e.false_stops_testdata))
-    row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops))
+    row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops, sure=True))
     row("false asks (halted to ask), all", "", lambda e: _pct(e.false_asks))
     row("sessions halted mid-hold", "", lambda e: _pct(e.sessions_mid_hold.all))
-    row("reaction median", "<= 150 ms", lambda e: _ms(e.reaction.median))
+    row("reaction median", "<= 150 ms", lambda e: _ms(e.reaction.median) + _ms_span(e.reaction.median_interval))
     row("reaction p95", "", lambda e: _ms(e.reaction.p95))
     row("reaction max", "", lambda e: _ms(max(e.reaction.seconds) if e.reaction.seconds else None))
     row("stopped before the pain word ended", "",
@@ -72,10 +78,12 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     row("CPU while the guide talks (loudspeaker heard)", "", lambda e: "-" if e.guiding_cpu is None
         else f"{100 * e.guiding_cpu:.1f} % of a core")
     row("false stops per hour of read speech", "<= 1",
-        lambda e: _per_hour(e.false_stops_testdata.hits, e.testdata_hours))
+        lambda e: _per_hour(e.false_stops_testdata.hits, e.testdata_hours,
+                            interval=per_hour_interval(e.false_stops_testdata.hits, e.testdata_hours)))
     row("halts to ask per hour of read speech", "", lambda e: _per_hour(e.false_asks_testdata.hits, e.testdata_hours))
     row("false stops per hour of a person's speech (Asterisk's prompts)", "<= 1",
-        lambda e: _per_hour(e.speech.stops, e.speech.hours, digits=1))
+        lambda e: _per_hour(e.speech.stops, e.speech.hours, digits=1,
+                            interval=e.speech.per_hour_interval(e.speech.stops)))
     row("halts to ask per hour of a person's speech", "", lambda e: _per_hour(e.speech.halts, e.speech.hours, digits=1))
     row("commands (of which stop) per hour of a person's speech", "",
         lambda e: _per_hour(e.speech.commands, e.speech.hours, digits=1, of_which=("stop", e.speech.ending)))
@@ -92,7 +100,8 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
                      *[""] * (len(report.engines) - 1), "0"))
-        rows.append(("barge-in pain caught (halted at once)", _pct(room.barge), *[""] * (len(report.engines) - 1),
+        rows.append(("barge-in pain caught (halted at once)", _pct(room.barge, sure=True),
+                     *[""] * (len(report.engines) - 1),
                      ">= 95 %"))
         rows.append(("  of which stopped at once", _pct(room.barge_stopped), *[""] * (len(report.engines) - 1), ""))
         rows.append(("  of which halted for pain heard unclearly, to ask", _pct(room.barge_asked),
@@ -106,12 +115,19 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     return rows
 
 
-def _per_hour(count: int, hours: float, digits: int = 0, of_which: tuple[str, int] | None = None) -> str:
-    """``count`` per hour of ``hours``, and the count itself (and ``of_which``: a part of it, named)."""
+def _ms_span(interval: tuple[float, float] | None) -> str:
+    return "" if interval is None else f" (95 %: {1000 * interval[0]:.0f}-{1000 * interval[1]:.0f})"
+
+
+def _per_hour(count: int, hours: float, digits: int = 0, of_which: tuple[str, int] | None = None,
+              interval: tuple[float, float] | None = None) -> str:
+    """``count`` per hour of ``hours``, and the count itself (and ``of_which``: a part of it, named; ``interval``:
+    where the true rate per hour plausibly lies)."""
     if not hours:
         return "-"
     part = f", {of_which[0]} {of_which[1]}" if of_which else ""
-    return f"{round(count / hours, digits):g} ({count} in {60 * hours:.1f} min){part}"
+    span = f"; 95 %: {interval[0]:g}-{interval[1]:g} per hour" if interval else ""
+    return f"{round(count / hours, digits):g} ({count} in {60 * hours:.1f} min{span}){part}"
 
 
 def print_table(report: Report) -> None:
@@ -124,7 +140,7 @@ def print_table(report: Report) -> None:
         table.add_column(header, justify="left" if header == "figure" else "right")
     for row in table_rows(report):
         table.add_row(*row)
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)  # a file or a pipe has no width to keep to
     for name, skipped in report.skipped.items():
         print(f"{name}: not measured ({skipped})")
 
