@@ -9,7 +9,7 @@ real session on the virtual clock, which decides whether it stops.
 
 The package follows the run: ``plan`` (what to synthesise), ``hearing`` (clips through the recogniser
 and a session, in worker processes), ``process`` (memory and idle CPU of a real session process),
-``measures`` (typed figures and goals), ``report`` (table, JSON, plot).
+``measures`` (typed figures and goals, with ``intervals``: how sure each is), ``report`` (table, JSON, plot).
 """
 
 from __future__ import annotations
