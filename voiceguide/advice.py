@@ -43,11 +43,6 @@ ADVICE: dict[str, tuple[str, ...]] = {
 }
 
 
-def advice_for(level: str) -> tuple[str, ...]:
-    """The spoken advice for an advice level: 'stop', 'unwell', 'professional' or 'emergency'."""
-    return ADVICE[level]
-
-
 def speak_advice(speaker: Speaker, level: str, now: float) -> list[Said]:
     """The one place advice is given: cut whatever is being said and queue the advice; return its lines, timed.
 

@@ -51,10 +51,6 @@ class VirtualClock:
     def now(self) -> float:
         return self.t
 
-    def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``."""
-        self.t += seconds
-
     def wait(self, events: queue.SimpleQueue[InputEvent], deadline: float | None) -> InputEvent | None:
         event = self._held if self._held is not None else events.get()
         self._held = None

@@ -209,7 +209,6 @@ class Ended(Event):
 
 OutputEvent = (Started | StateEntered | Said | Understood | HoldStarted | HoldEnded | SetDone | PainReported | Paused
                | Resumed | Ended)
-TRANSCRIPT = (StateEntered, Said, Understood, Ended)  # what a transcript shows, as `simulate` always has
 
 Subscriber = Callable[[OutputEvent], None]
 

@@ -86,8 +86,6 @@ from voiceguide.vocabulary import (
 
 MAX_WORDS = 300  # a longer text is read for commands only this far (see IntentParser.parse)
 MAX_ECHO = 2000  # characters of a long text kept in the Intent
-INTENTS = ("start", "ready", "not_ready", "next", "pause", "resume", "repeat", "stop", "pain", "ok", "unsure", "help",
-           "slower", "faster", "louder", "quieter", "unknown")
 ADVICE_LEVELS = ("stop", "unwell", "professional", "emergency")  # in rising order of urgency
 # Intents acted on even while the guide is speaking; the guide's own lines must never parse as these.
 GUARDED_INTENTS = ("pain", "stop", "pause")
