@@ -42,6 +42,7 @@ def test_the_corpus_has_every_phrase_the_guide_listens_for():
 def test_quick_bench_writes_table_json_plot_and_clips(quick_report):
     out, stdout, report = quick_report
     assert "pain recall (halted at once), 10 dB" in stdout and "sphinx" in stdout
+    assert "\nsphinx: met " in stdout or "\nsphinx: missed " in stdout  # the goals in short, after the table
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     clips = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
     corpus = report["corpus"]

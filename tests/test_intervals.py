@@ -7,6 +7,7 @@ import pytest
 from voiceguide.bench.hearing import Hearing
 from voiceguide.bench.intervals import count_interval, median_interval, share_interval
 from voiceguide.bench.measures import Reaction, Share, SpeechFigures, figures, per_hour_interval
+from voiceguide.bench.report import goals_in_short
 
 
 @pytest.mark.parametrize(("count", "low", "high"), [
@@ -63,3 +64,14 @@ def test_a_goal_missed_by_a_clip_is_unclear_and_one_missed_by_many_is_clear():
     assert noisy["95 % interval"][0] < 0.94 < 0.95 < noisy["95 % interval"][1]
     assert per_hour["measured"] == 0.0 and per_hour["met"] is True and per_hour["clear"] is False  # an hour, none
     assert goals["real-time factor"]["clear"] is None  # measured, not sampled: no interval
+
+
+def test_the_goals_in_short_say_which_verdicts_the_bench_can_stand_by():
+    goals = {"pain recall, clean": {"met": False, "clear": True},
+             "false stops per hour": {"met": False, "clear": False},
+             "median reaction (s)": {"met": True, "clear": True},
+             "real-time factor": {"met": True, "clear": None},
+             "peak RSS (MB)": {"met": None, "clear": None}}
+    assert goals_in_short(goals) == ("met 2: median reaction (s); real-time factor. missed 1: pain recall, clean. "
+                                     "missed, though the bench cannot tell 1: false stops per hour. "
+                                     "not measured 1: peak RSS (MB).")

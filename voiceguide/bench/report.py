@@ -141,8 +141,22 @@ def print_table(report: Report) -> None:
     for row in table_rows(report):
         table.add_row(*row)
     Console(width=None if sys.stdout.isatty() else 160).print(table)  # a file or a pipe has no width to keep to
+    for name, engine in report.engines.items():
+        print(f"{name}: {goals_in_short(engine.goals)}")
     for name, skipped in report.skipped.items():
         print(f"{name}: not measured ({skipped})")
+
+
+def goals_in_short(goals: dict[str, dict[str, Any]]) -> str:
+    """The goals met and missed, each side split by whether the bench can tell (its 95 % interval)."""
+    verdicts = {"met": [], "met, though the bench cannot tell": [], "missed": [],
+                "missed, though the bench cannot tell": [], "not measured": []}
+    for goal, g in goals.items():
+        verdict = "not measured" if g["met"] is None else "met" if g["met"] else "missed"
+        if g["met"] is not None and g["clear"] is False:
+            verdict += ", though the bench cannot tell"
+        verdicts[verdict].append(goal)
+    return " ".join(f"{verdict} {len(names)}: {'; '.join(names)}." for verdict, names in verdicts.items() if names)
 
 
 def plot(report: Report, path: Path) -> None:
