@@ -112,6 +112,11 @@ class SphinxSettings:
     # the normal speed and slowly; three other people's speech read as a command 234 -> 17 times in 57 minutes.
     alone_seconds: float = 1.0
     alone_per_phone: float = 0.08
+    # How readily the grammar's search lets silence in between words (pocketsphinx's default: 0.005). With more, a
+    # pause or a stretch of noise is less often made into a short word of a phrase (tune-recogniser.py --silprob:
+    # on its data, pain halted 723 -> 726 of 900 clips, others halted 415 -> 397 of 891, and utterances of
+    # someone's talk heard as pain 100 -> 91).
+    silprob: float = 0.05
 
 
 SPHINX = SphinxSettings()
@@ -186,6 +191,7 @@ class SphinxRecognizer:
         # ("it"): without it, 71 rather than 56 of 90 synthesised commands were understood, and no false stops.
         config["bestpath"] = False
         config["beam"], config["wbeam"], config["pbeam"] = settings.beam, settings.wbeam, settings.pbeam
+        config["silprob"] = settings.silprob
         words = {w for text in (*phrases, *guide, *spot) for w in spoken_words(text).split()}
         with _written(".dict", _pronunciations(config["dict"], words)) as dictionary:
             config["dict"] = str(dictionary)
