@@ -32,11 +32,11 @@ class Report:
                 "skipped engines": self.skipped, "elapsed seconds": round(self.elapsed, 1)}
 
 
-def _pct(share: Share, sure: bool = False) -> str:
-    """A share as a percentage with its counts; ``sure``: with its 95 % interval too (the goals' figures)."""
+def _pct(share: Share, with_interval: bool = False) -> str:
+    """A share as a percentage with its counts (and its 95 % interval: the goals' figures)."""
     if not share.n or share.rate is None:
         return "-"
-    interval = share.interval if sure else None
+    interval = share.interval if with_interval else None
     span = f"; 95 %: {100 * interval[0]:.1f}-{100 * interval[1]:.1f}" if interval else ""
     return f"{100 * share.rate:.1f} % ({share.hits}/{share.n}{span})"
 
@@ -56,13 +56,14 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         row(f"command accuracy, {noise}", "", lambda e, n=noise: _pct(e.commands.by_noise[n]))
     for noise in NOISES:
         goal = f">= {100 * PAIN_RECALL_GOALS[noise]:.0f} %" if noise in PAIN_RECALL_GOALS else ""
-        row(f"pain recall (halted at once), {noise}", goal, lambda e, n=noise: _pct(e.pain.by_noise[n], sure=True))
+        row(f"pain recall (halted at once), {noise}", goal,
+            lambda e, n=noise: _pct(e.pain.by_noise[n], with_interval=True))
     for noise in NOISES:
         row(f"  of which stopped at once (sure), {noise}", "", lambda e, n=noise: _pct(e.pain_stopped.by_noise[n]))
     row("advice level as expected", "", lambda e: f"{e.advice_as_expected}/{e.pain.all.hits}")
     row("false stops, phrases", "", lambda e: _pct(e.false_stops_phrases))
     row("false stops, testdata speech", "", lambda e: _pct(e.false_stops_testdata))
-    row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops, sure=True))
+    row("false stops, all", "<= 1 %", lambda e: _pct(e.false_stops, with_interval=True))
     row("false asks (halted to ask), all", "", lambda e: _pct(e.false_asks))
     row("sessions halted mid-hold", "", lambda e: _pct(e.sessions_mid_hold.all))
     row("reaction median", "<= 150 ms", lambda e: _ms(e.reaction.median) + _ms_span(e.reaction.median_interval))
@@ -100,7 +101,7 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
                      *[""] * (len(report.engines) - 1), "0"))
-        rows.append(("barge-in pain caught (halted at once)", _pct(room.barge, sure=True),
+        rows.append(("barge-in pain caught (halted at once)", _pct(room.barge, with_interval=True),
                      *[""] * (len(report.engines) - 1),
                      ">= 95 %"))
         rows.append(("  of which stopped at once", _pct(room.barge_stopped), *[""] * (len(report.engines) - 1), ""))
