@@ -115,10 +115,12 @@ def halted(counts: dict[str, int], kind: str) -> str:
     return " / ".join(f"{counts[f'{c}/{kind}/halted']}/{counts[f'{c}/{kind}/n']}" for c in CONDITIONS)
 
 
-def split_score(pool, left_out: frozenset[str], clips: list[tuple[str, bool, str, Path]]) -> dict[str, int]:
-    """:func:`score` with the grammar in use less ``left_out``, the clips shared between the pool's workers."""
+def split_score(pool, left_out: frozenset[str], clips: list[tuple[str, bool, str, Path]],
+                settings: SphinxSettings = SPHINX) -> dict[str, int]:
+    """:func:`score` with ``settings`` and the grammar in use less ``left_out``, the clips shared between the pool's
+    workers."""
     counts: dict[str, int] = {}
-    for part in pool.map(score, [(SPHINX, left_out, clips[0::2]), (SPHINX, left_out, clips[1::2])]):
+    for part in pool.map(score, [(settings, left_out, clips[0::2]), (settings, left_out, clips[1::2])]):
         for key, n in part.items():
             counts[key] = counts.get(key, 0) + n
     return counts
@@ -157,11 +159,7 @@ def choose_silprob(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     conditions = ("clean", "pink 8 dB", "white 10 dB")
     rows = []
     for silprob in SILPROBS:
-        counts: dict[str, int] = {}
-        settings = replace(SPHINX, silprob=silprob)
-        for part in pool.map(score, [(settings, frozenset(), clips[0::2]), (settings, frozenset(), clips[1::2])]):
-            for key, n in part.items():
-                counts[key] = counts.get(key, 0) + n
+        counts = split_score(pool, frozenset(), clips, replace(SPHINX, silprob=silprob))
         pain = sum(counts[f"{c}/pain/halted"] for c in conditions)
         others = sum(counts[f"{c}/other/halted"] for c in conditions)
         stopped = sum(counts[f"{c}/other/stopped"] for c in conditions)

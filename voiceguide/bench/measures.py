@@ -206,28 +206,23 @@ class EngineFigures:
         return Share(self.false_stops_phrases.n + self.false_stops_testdata.n,
                      self.false_stops_phrases.hits + self.false_stops_testdata.hits)
 
-    def goal_values(self) -> dict[str, float | None]:
-        return {**{f"pain recall, {noise}": self.pain.by_noise[noise].rate for noise in PAIN_RECALL_GOALS},
-                "false stops": self.false_stops.rate,
-                "false stops per hour of a person's speech": self.speech.per_hour(self.speech.stops),
-                "median reaction (s)": self.reaction.median,
-                "real-time factor": self.real_time_factor, "peak RSS (MB)": self.peak_rss_mb}
-
-    def goal_intervals(self) -> dict[str, tuple[float, float] | None]:
-        """Where each goal's true figure plausibly lies (95 %), for those measured on a sample."""
-        return {**{f"pain recall, {noise}": self.pain.by_noise[noise].interval for noise in PAIN_RECALL_GOALS},
-                "false stops": self.false_stops.interval,
-                "false stops per hour of a person's speech": self.speech.per_hour_interval(self.speech.stops),
-                "median reaction (s)": self.reaction.median_interval}
+    def goal_figures(self) -> dict[str, tuple[float | None, tuple[float, float] | None]]:
+        """Each goal's figure, and where its true value plausibly lies (95 %) for those measured on a sample."""
+        return {**{f"pain recall, {noise}": (self.pain.by_noise[noise].rate, self.pain.by_noise[noise].interval)
+                   for noise in PAIN_RECALL_GOALS},
+                "false stops": (self.false_stops.rate, self.false_stops.interval),
+                "false stops per hour of a person's speech": (self.speech.per_hour(self.speech.stops),
+                                                              self.speech.per_hour_interval(self.speech.stops)),
+                "median reaction (s)": (self.reaction.median, self.reaction.median_interval),
+                "real-time factor": (self.real_time_factor, None), "peak RSS (MB)": (self.peak_rss_mb, None)}
 
     def check_goals(self) -> dict[str, dict[str, Any]]:
         """Each goal, the figure measured for it, whether it is met, and whether the bench can tell: ``clear`` when
         the whole 95 % interval lies on the same side of the goal as the figure (one draw more or less would not
         change the verdict); None for a figure with no interval (real-time factor, memory)."""
         out = {}
-        intervals = self.goal_intervals()
-        for goal, value in self.goal_values().items():
-            target, interval = GOALS[goal], intervals.get(goal)
+        for goal, (value, interval) in self.goal_figures().items():
+            target = GOALS[goal]
             met = None if value is None else _meets(goal, value, target)
             clear = None if met is None or interval is None else all(_meets(goal, end, target) == met
                                                                      for end in interval)
