@@ -10,9 +10,19 @@ import sys
 import pytest
 
 from tests.conftest import LIBRARY, PARSER_ALL, cli
+from voiceguide.bench.language import PHRASE_FILES, read_phrasings
 from voiceguide.bench.measures import GOALS
-from voiceguide.bench.plan import NOISES, SPEECH_RUN, TALK_LEAD, TALK_LEARN, corpus_phrases, person_speaking
-from voiceguide.corpus import duration, prompts, silence, synth
+from voiceguide.bench.plan import (
+    HELD_OUT,
+    NOISES,
+    SPEECH_RUN,
+    TALK_LEAD,
+    TALK_LEARN,
+    corpus_phrases,
+    heldout_spoken,
+    person_speaking,
+)
+from voiceguide.corpus import VOICES, duration, prompts, silence, synth
 from voiceguide.vocabulary import PHRASEBOOK
 
 pytestmark = pytest.mark.audio
@@ -49,8 +59,10 @@ def test_quick_bench_writes_table_json_plot_and_clips(quick_report):
     assert corpus["clips over background talk"] == 1
     speech_runs = sum(c["kind"] == "speech" for c in clips)
     assert speech_runs == (1 if prompts() else 0)
+    assert corpus["held-out phrasings said"] == 4  # two phrasings, each by flite and by espeak-ng
+    assert "held-out phrasings said: pain halted at once" in stdout
     assert len(clips) == corpus["clips"] + corpus["sessions"] + corpus["testdata recordings"] + corpus[
-        "clips over background talk"] + speech_runs
+        "clips over background talk"] + speech_runs + corpus["held-out phrasings said"]
 
 
 def test_quick_bench_figures_add_up(quick_report):
@@ -77,6 +89,13 @@ def test_quick_bench_figures_add_up(quick_report):
     assert speech["minutes"] == round(sum(c["audio"] for c in heard) / 60, 2)
     assert speech["halts"] == sum(c["utterances_halted"] for c in heard) >= speech["stops"]
     assert speech["commands"] == sum(c["utterances_commanding"] for c in heard) >= speech["stop commands"]
+    heldout = sphinx["held-out phrasings, spoken"]
+    said = [c for c in clips if c["kind"] == "heldout"]
+    assert heldout["pain halted"]["n"] + heldout["others halted"]["n"] == len(said) == corpus["held-out phrasings said"]
+    by_family = heldout["pain halted, by voice family"]
+    assert sum(f["n"] for f in by_family.values()) == heldout["pain halted"]["n"]
+    assert sum(f["hits"] for f in by_family.values()) == heldout["pain halted"]["hits"]
+    assert heldout["others stopped"]["hits"] <= heldout["others halted"]["hits"]
     reaction = sphinx["reaction (s)"]
     assert reaction["n"] == len(reaction["all"]) > 0
     timed_stops = [c for c in clips if c["reaction"] is not None and c["engine"] == "sphinx"]
@@ -94,6 +113,15 @@ def test_quick_bench_figures_add_up(quick_report):
     room = report["room (sphinx)"]
     assert room["barge-in caught"]["hits"] == sum(room[f"barge-in {how}"]["hits"] for how in (
         "stopped at once", "halted for talk over the guide", "halted for pain heard unclearly"))
+
+
+def test_held_out_phrasings_are_each_said_by_a_flite_and_an_espeak_voice_in_turn():
+    phrasings = read_phrasings(PHRASE_FILES / HELD_OUT)
+    said = heldout_spoken(phrasings)
+    assert len(said) == 2 * len(phrasings)
+    assert [v.split(":")[0] for _, v in said[:4]] == ["flite", "espeak", "flite", "espeak"]
+    assert {v for _, v in said} == set(VOICES)
+    assert [p for p, _ in said[::2]] == phrasings
 
 
 def test_a_persons_speech_is_only_prompts_that_ask_nothing_of_the_guide():

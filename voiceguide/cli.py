@@ -220,11 +220,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-PHRASE_FILES = Path(__file__).resolve().parent.parent / "tests" / "phrases"
-
-
 def _bench_language(args: argparse.Namespace) -> int:
-    from voiceguide.bench.language import measure, parse_microseconds, print_language, read_phrasings
+    from voiceguide.bench.language import PHRASE_FILES, measure, parse_microseconds, print_language, read_phrasings
 
     files = [Path(f) for f in args.phrases] if args.phrases else sorted(PHRASE_FILES.glob("*.tsv"))
     if not files:

@@ -3,7 +3,8 @@
 The corpus is made on the fly (flite, espeak-ng, sox; no audio is committed): every phrase the
 guide listens for, in several voices, speaking rates and noise levels, plus whole sessions with pain
 said mid-hold, plus Debian's pocketsphinx-testdata read speech and Asterisk's recorded prompts (a person's
-speech, none of it for the guide) as false-stop checks. Each clip goes
+speech, none of it for the guide) as false-stop checks, plus the held-out phrasings (``tests/phrases/heldout.tsv``,
+never tuned on) said clean. Each clip goes
 through the same path as the microphone (a WAV source, the recogniser, ``heard_events``) and then a
 real session on the virtual clock, which decides whether it stops.
 
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> Report:
         jobs: list[tuple[str, Any]] = room_tasks(args.quick) if "sphinx" in engines else []  # long ones first
         jobs += [("speech", (i, run, scratch)) for i, run in enumerate(plan.speech)]
         jobs += [("phrase", (p, v, s, scratch)) for p in plan.phrases for v in plan.voices for s in plan.speeds]
+        jobs += [("heldout", (*spoken, scratch)) for spoken in plan.heldout]
         jobs += [("session", (*session, scratch)) for session in plan.sessions]
         jobs += [("talk", (*talk, i, scratch)) for i, talk in enumerate(plan.talk)]
         jobs += [("testdata", wav) for wav in recordings]
@@ -102,6 +104,7 @@ def run(args: argparse.Namespace) -> Report:
                 "sessions": len(plan.sessions), "testdata recordings": len(recordings),
                 "a person's speech (Asterisk's prompts)": sum(map(len, plan.speech)),
                 "clips over background talk": sum(r.kind == "talk" for r in records) // len(engines),
+                "held-out phrasings said": sum(r.kind == "heldout" for r in records) // len(engines),
                 "listening seconds": args.silence},
         machine={"python": platform.python_version(), "platform": platform.platform(), "cpu": _cpu_model(),
                  "cores": os.cpu_count(), "jobs": args.jobs},

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.audio import WavSource
+from voiceguide.bench.language import Phrasing
 from voiceguide.bench.plan import (
     AT_EVERY_SPEED,
     CLIP_HOLD,
@@ -56,7 +57,7 @@ class Hearing:
     """One clip heard by one engine, and what the session made of it."""
 
     engine: str
-    kind: str  # "phrase", "session", "talk", "testdata" or "speech"
+    kind: str  # "phrase", "heldout", "session", "talk", "testdata" or "speech"
     text: str
     intent: str
     noise: str
@@ -203,6 +204,22 @@ def run_phrase(task: tuple[Phrase, str, str, str]) -> list[Hearing]:
     return out
 
 
+def run_heldout(task: tuple[Phrasing, str, str]) -> list[Hearing]:
+    """A held-out phrasing said clean in one voice during a hold: pain should halt the exercise, and nothing else."""
+    phrasing, voice, folder = task
+    work = Path(tempfile.mkdtemp(dir=folder))
+    said = synth(phrasing.text, voice_at(voice, "normal"), work / "said.wav")
+    clip = concat([silence(LEAD, work / "lead.wav"), said, silence(TAIL, work / "tail.wav")], work / "clip.wav")
+    out = []
+    for engine, recognizer in _recognizers.items():
+        heard, cpu, audio = hear(clip, recognizer)
+        record = Hearing(engine, "heldout", phrasing.text, phrasing.intent, "clean", phrasing.advice, voice, "normal",
+                         cpu=cpu, audio=audio)
+        out.append(judge(record, heard, _library[CLIP_ROUTINE], 1.0, None, CLIP_HOLD))
+    shutil.rmtree(work)
+    return out
+
+
 def run_session(task: tuple[str, str, str, str]) -> list[Hearing]:
     """A whole session: "ready" to start the squeeze, then a pain phrase said mid-hold."""
     voice, noise, pain, folder = task
@@ -303,7 +320,7 @@ def hear_job(job: tuple[str, Any]) -> list:
     kind, task = job
     if kind in ("self", "barge"):
         return [{"self": room.run_self, "barge": room.run_barge}[kind](task)]
-    return {"phrase": run_phrase, "session": run_session, "talk": run_talk, "testdata": run_testdata,
-            "speech": run_speech}[kind](task)
+    return {"phrase": run_phrase, "heldout": run_heldout, "session": run_session, "talk": run_talk,
+            "testdata": run_testdata, "speech": run_speech}[kind](task)
 
 

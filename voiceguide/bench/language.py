@@ -17,6 +17,7 @@ from voiceguide.bench.measures import Share
 from voiceguide.errors import VoiceguideError
 from voiceguide.intents import IntentParser
 
+PHRASE_FILES = Path(__file__).resolve().parent.parent.parent / "tests" / "phrases"  # dev.tsv, heldout.tsv
 LANGUAGE_GOALS = {"pain recall": (0.98, "at least"), "level right": (0.95, "at least"),
                   "calm or commands read as pain": (0.01, "at most"), "commands right": (0.95, "at least")}
 

@@ -173,6 +173,33 @@ class SpeechFigures:
                 "stop commands per hour": self.per_hour(self.ending)}
 
 
+@dataclass(frozen=True)
+class HeldOutFigures:
+    """Held-out phrasings said clean: pain halted at once (all, and per voice family), other phrasings that halted
+    the exercise (and that stopped it), and commands understood."""
+
+    pain: Share
+    pain_by_family: dict[str, Share]
+    others_halted: Share
+    others_stopped: Share
+    commands: Share
+
+    @classmethod
+    def of(cls, records: list[Hearing]) -> HeldOutFigures:
+        pain = [r for r in records if r.intent == "pain"]
+        others = [r for r in records if r.intent != "pain"]
+        families = sorted({r.voice.split(":")[0] for r in records})
+        return cls(Share.of(pain, "halted"),
+                   {f: Share.of([r for r in pain if r.voice.startswith(f"{f}:")], "halted") for f in families},
+                   Share.of(others, "halted"), Share.of(others, "stopped"), Share.of(others, "understood"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pain halted": self.pain.to_json(),
+                "pain halted, by voice family": {f: s.to_json() for f, s in self.pain_by_family.items()},
+                "others halted": self.others_halted.to_json(), "others stopped": self.others_stopped.to_json(),
+                "commands understood": self.commands.to_json()}
+
+
 @dataclass
 class EngineFigures:
     """Everything measured for one engine."""
@@ -191,6 +218,7 @@ class EngineFigures:
     false_stop_examples: list[str]
     sessions_mid_hold: ByNoise
     talk: dict[str, TalkFigures]  # by how far below the words the background talk was
+    heldout: HeldOutFigures
     reaction: Reaction
     real_time_factor: float | None
     audio_seconds: float
@@ -246,6 +274,7 @@ class EngineFigures:
                             "examples": self.false_stop_examples},
             "sessions halted mid-hold": self.sessions_mid_hold.to_json(),
             "over background talk": {level: t.to_json() for level, t in self.talk.items()},
+            "held-out phrasings, spoken": self.heldout.to_json(),
             "reaction (s)": self.reaction.to_json(),
             "real-time factor": self.real_time_factor,
             "audio seconds": self.audio_seconds,
@@ -291,6 +320,7 @@ def figures(records: list[Hearing]) -> EngineFigures:
         sessions_mid_hold=ByNoise.of([r for r in records if r.kind == "session"], "mid_hold"),
         talk={level: TalkFigures.of([r for r in talk if r.noise == level])
               for level in sorted({r.noise for r in talk})},
+        heldout=HeldOutFigures.of([r for r in records if r.kind == "heldout"]),
         reaction=Reaction(reactions, len(timed) - len(reactions)),
         real_time_factor=round(sum(r.cpu for r in records) / audio, 4) if audio else None,
         audio_seconds=round(audio, 1),

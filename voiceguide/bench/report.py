@@ -97,6 +97,13 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
                                     f"{e.talk[k].minutes:.1f} min)")
         row(f"halts in the first {TALK_LEARN:g} s of background {level}", "", lambda e, k=level: "-"
             if k not in e.talk else f"{e.talk[k].learning_halts} in {e.talk[k].learning_minutes:.1f} min")
+    row("held-out phrasings said: pain halted at once", "", lambda e: _pct(e.heldout.pain, with_interval=True))
+    for family in sorted({f for e in report.engines.values() for f in e.heldout.pain_by_family}):
+        row(f"  said by {family}", "", lambda e, f=family: _pct(e.heldout.pain_by_family[f])
+            if f in e.heldout.pain_by_family else "-")
+    row("held-out phrasings said: others halted (stopped)", "",
+        lambda e: f"{_pct(e.heldout.others_halted, with_interval=True)} ({e.heldout.others_stopped.hits})")
+    row("held-out phrasings said: commands understood", "", lambda e: _pct(e.heldout.commands))
     if report.room is not None:
         room = report.room
         rows.append(("runs that stopped, paused or asked by themselves (room)", _pct(room.self_runs),
