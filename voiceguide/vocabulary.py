@@ -13,9 +13,8 @@ Pain is organised by meaning, each with the advice level the seed text gives it 
 Words are matched as written and as their lemma (simplemma), so tables hold one form of each word.
 Phrases are tuples of tokens after contractions are expanded ("can't" -> "can not").
 
-:func:`grammar_phrases` builds the recognisers' grammar from the phrasebook plus every form in these tables
-(pain, red flags and every command), except the few in :data:`TYPED_ONLY` and :data:`HEARD_IN_PAIN`, each with
-the reason.
+:func:`grammar_phrases` builds the recognisers' grammar from the phrasebook plus every pain, red-flag,
+stop and pause form in these tables, except the few in :data:`TYPED_ONLY`, each with the reason.
 """
 
 from __future__ import annotations
@@ -192,15 +191,6 @@ TYPED_ONLY: dict[str, str] = {
 }
 
 
-# Command forms the recognisers do not listen for: in the tuning data, pain said was read as each of them, where the
-# grammar without them had heard pain (tune-recogniser.py --commands). The parser still acts on them typed.
-HEARD_IN_PAIN = frozenset({
-    "all set", "don't go on", "go", "lovely", "lower the volume", "nice", "not really sure", "not sure", "not that bad",
-    "not too bad", "not yet", "so so", "softer", "softly", "what do i say",
-})
-AS_SAID = {"do not": "don't", "can not": "can't", "let us": "let's"}  # a table's expanded words as people say them
-
-
 def spoken(form: Phrase | str) -> str:
     """A parser form (a word or a phrase of tokens) as words a recogniser can listen for."""
     return form if isinstance(form, str) else " ".join(form)
@@ -217,33 +207,12 @@ def acted_on_forms() -> dict[str, list[str]]:
     }
 
 
-def command_forms() -> dict[str, list[str]]:
-    """Every form the parser acts on for the other commands (ready, not ready, next, resume, repeat, help, a check-in's
-    answers, the voice's speed and loudness), as people say them ("don't skip"), by intent."""
-    def said(forms: Iterable[Phrase | str]) -> list[str]:
-        out = set()
-        for form in map(spoken, forms):
-            for words, contracted in AS_SAID.items():
-                form = f" {form} ".replace(f" {words} ", f" {contracted} ").strip()
-            out.add(form)
-        return sorted(out)
-
-    tables = {"ready": (*READY_WORDS, *READY_PHRASES), "not_ready": NOT_READY, "next": (*NEXT_WORDS, *NEXT_PHRASES),
-              "resume": (*RESUME_WORDS, *RESUME_PHRASES), "repeat": (*REPEAT_WORDS, *REPEAT_PHRASES),
-              "help": (*HELP_WORDS, *HELP_PHRASES), "ok": (*OK_WORDS, *OK_PHRASES),
-              "unsure": (*UNSURE_WORDS, *UNSURE_PHRASES), **VOICE}
-    return {intent: said(forms) for intent, forms in tables.items()}
-
-
 def grammar_phrases(routine_names: Mapping[str, Iterable[str]]) -> list[str]:
     """Every phrase a recogniser listens for: the phrasebook, every pain, red-flag, stop and pause form the
-    parser acts on (but those in TYPED_ONLY), every other command form (but those in HEARD_IN_PAIN), and ways to
-    start each routine. Other commands give the grammar somewhere to put a calm answer or a command said in words
-    of its own, rather than the nearest pain phrase ("not ready" was read "not right", "louder" "bladder")."""
+    parser acts on (but those in TYPED_ONLY), and ways to start each routine."""
     phrases = {p for group in PHRASEBOOK.values() for p in group}
     for forms in acted_on_forms().values():
         phrases.update(f for f in forms if f not in TYPED_ONLY and not any(_contains(p, f) for p in phrases))
-    phrases.update(f for forms in command_forms().values() for f in forms if f not in HEARD_IN_PAIN)
     for name in (n for names in routine_names.values() for n in names):
         name = name.lower().replace("-", " ")
         phrases.add(name)
