@@ -228,6 +228,7 @@ def test_terminal_panel_shows_routine_step_hold_countdown_heard_and_engine():
     assert "Shotgun squeeze and push" in text and "squeeze" in text and "3 s left" in text
     assert re.search(r"set\s+1 of 3", text)
     assert '"ready" (ready)' in text and "sphinx" in text
+    assert "repeat · stop" in text and "slower" not in text  # not offered where the recogniser cannot hear it
     seen = len(d.events)
     d.say("pause", at=4.0)
     d.say("resume", at=30.0)  # 2 s were left when paused
@@ -246,3 +247,18 @@ def test_devices_lists_microphones_and_speakers_or_says_why_there_are_none():
     has_mic = result.stdout.split("speakers")[0].count("Hz") > 0
     assert result.returncode == (0 if has_mic else 1)
     assert has_mic or "none: no sound card" in result.stdout
+
+
+def test_terminal_panel_offers_slower_and_louder_only_when_typing():
+    import io
+
+    from rich.console import Console
+
+    from voiceguide.display import Display
+
+    for engine, offered in (("keyboard", True), ("vosk", False)):
+        display = Display(engine=engine, stream=io.StringIO(), tty=True)
+        panel = Console(file=io.StringIO(), width=100, force_terminal=False)
+        panel.print(display._panel())
+        display.close()
+        assert ("slower · louder" in panel.file.getvalue()) == offered

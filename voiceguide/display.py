@@ -48,6 +48,11 @@ def plain_line(event: OutputEvent) -> str | None:
     return None
 
 
+# What to say, in short: the recognisers do not listen for slower, louder and the like (the README's "Talking to it").
+SAY_ALOUD = "ready · next · pause · resume · repeat · stop · it hurts"
+SAY_TYPED = "ready · next · pause · resume · repeat · slower · louder · stop · it hurts"
+
+
 class Display:
     """Shows events; on a terminal also a live panel: routine, step, hold countdown, last heard, engine."""
 
@@ -129,6 +134,6 @@ class Display:
         table.add_row("heard", self.last_heard or "-")
         if self.typing is not None:
             table.add_row("type", self.typing() + "▏")
-        table.add_row("say", "ready · next · pause · resume · repeat · slower · louder · stop · it hurts")
+        table.add_row("say", SAY_TYPED if self.engine == "keyboard" else SAY_ALOUD)
         table.add_row("engine", self.engine or "-")
         return Group(table)
