@@ -129,8 +129,8 @@ def score(job: Job) -> dict[str, int]:
                                   ("understood", not pain and read == {parser.parse(text).intent})):
             key = f"{condition}/{kind}/{outcome}"
             counts[key] = counts.get(key, 0) + happened
-        for text in {e.text for e in heard}:
-            counts[f"heard/{kind}/{text}"] = counts.get(f"heard/{kind}/{text}", 0) + 1
+        for said in {e.text for e in heard}:
+            counts[f"heard/{kind}/{said}"] = counts.get(f"heard/{kind}/{said}", 0) + 1
         counts[f"halted/{wav}"] = bool(heard)
         counts.update({f"read/{wav}/{e.text}": 1 for e in events})
     return counts
