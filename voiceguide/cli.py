@@ -544,8 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure recognition, reaction to pain, CPU and memory (table, JSON, plot)",
                        description="Synthesise a speech corpus (flite, espeak-ng, sox), hear it with every "
-                                   "available recogniser, and report accuracy, pain recall, false stops, reaction "
-                                   "time, real-time factor, memory and idle CPU, and the guide in a virtual room "
+                                   "available recogniser, and report accuracy, pain recall (also in held-out "
+                                   "phrasings), false stops, reaction time, real-time factor, memory and idle CPU, "
+                                   "and the guide in a virtual room "
                                    "(its own voice, barge-in). Takes about 10 minutes on 2 cores.")
     p.add_argument("--out", default="bench-results", metavar="DIR",
                    help="where to write bench.json and bench.png (default: bench-results)")
