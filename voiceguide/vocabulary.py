@@ -1,5 +1,7 @@
 """The one vocabulary: the words the intent parser acts on, and the phrases the recognisers listen for,
-built from the same tables so that what can be typed can also be heard.
+built from the same tables so that every pain, red-flag, stop and pause form that can be typed can also be heard
+(the other commands are heard only in the phrasebook's words: more phrases cost pain heard, see
+``scripts/tune-recogniser.py --commands``).
 
 Pain is organised by meaning, each with the advice level the seed text gives it (``advice.py``):
 
