@@ -88,7 +88,14 @@ def test_parse_cli_prints_one_json_object():
     result = cli("parse", "start", "shotgun")
     assert result.returncode == 0
     assert json.loads(result.stdout) == {"text": "start shotgun", "intent": "start", "routine": "shotgun",
-                                         "advice": None}
+                                         "advice": None, "listened_for": True}
+
+
+def test_parse_cli_says_whether_the_recognisers_listen_for_the_very_words():
+    result = cli("parse", "-", stdin="It hurts!\nI can't breathe\nslower\nstart figure 4\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["intent"], r["listened_for"]) for r in rows] == [
+        ("pain", True), ("pain", False), ("slower", False), ("start", True)]
 
 
 def test_parse_cli_reads_lines_from_stdin():

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TextIO
 
 from voiceguide import __version__
-from voiceguide.engines import ENGINES, SPEECH_ENGINES
+from voiceguide.engines import ENGINES, SPEECH_ENGINES, listening_for
 from voiceguide.errors import UserError, VoiceguideError
 from voiceguide.events import OutputEvent
 from voiceguide.intents import IntentParser
 from voiceguide.programmes import Programme, builtin_programmes, spoken_names_with_programmes
+from voiceguide.recognizers import spoken_words
 from voiceguide.routines import Routine, Step, load_library, spoken_names
 from voiceguide.simulate import event_json, format_event, parse_script, script_events, simulate, simulate_programme
 from voiceguide.virtual_speaker import speech_timing
@@ -121,15 +122,23 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    parser = IntentParser(spoken_names_with_programmes(_library(args)))
+    library = _library(args)
+    parser = IntentParser(spoken_names_with_programmes(library))
+    listened_for = set(listening_for(library)[0])
+
+    def parsed(text: str) -> str:
+        """The intent as JSON, and whether the speech recognisers listen for these very words."""
+        intent = dataclasses.asdict(parser.parse(text))
+        return json.dumps({**intent, "listened_for": spoken_words(text) in listened_for})
+
     if args.text == ["-"]:
         for line in _stdin():
             if line.strip():
-                print(parser.parse(line.strip()).to_json(), flush=True)
+                print(parsed(line.strip()), flush=True)
         return 0
     if not args.text:
         raise UserError("give the words to parse, or - to read lines from standard input")
-    print(parser.parse(" ".join(args.text)).to_json())
+    print(parsed(" ".join(args.text)))
     return 0
 
 
@@ -475,7 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("parse", help="show how the guide understands some words",
-                       description="Print the intent of TEXT as one JSON object; with -, one object per input line.")
+                       description="Print the intent of TEXT as one JSON object; with -, one object per input line. "
+                                   "'listened_for' says whether the speech recognisers listen for these very words: "
+                                   "if not, they are understood typed, and said aloud may be heard as other words.")
     p.add_argument("text", nargs="*", metavar="TEXT", help="the words, or - to read lines from standard input")
     _add_routine_file(p)
     p.set_defaults(func=cmd_parse)

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import simplemma
 from rapidfuzz import process
@@ -104,9 +103,6 @@ class Intent:
     intent: str
     routine: str | None = None
     advice: str | None = None
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
 
 
 KNOWN_WORDS = frozenset(all_words())
