@@ -182,13 +182,19 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
     return record
 
 
+def said_in_silence(text: str, voice: str, work: Path) -> tuple[Path, Path]:
+    """``text`` said in ``voice`` (as :func:`synth` takes it), and a clip of it with LEAD seconds of silence before
+    and TAIL after, both in ``work``."""
+    said = synth(text, voice, work / "said.wav")
+    return said, concat([silence(LEAD, work / "lead.wav"), said, silence(TAIL, work / "tail.wav")], work / "clip.wav")
+
+
 def run_phrase(task: tuple[Phrase, str, str, str]) -> list[Hearing]:
     """One phrase in one voice at one speed, under every noise condition, through every engine."""
     phrase, voice, speed, folder = task
     expected = phrase.expected
     work = Path(tempfile.mkdtemp(dir=folder))
-    clean = synth(expected.text, voice_at(voice, speed), work / "clean.wav")
-    padded = concat([silence(LEAD, work / "lead.wav"), clean, silence(TAIL, work / "tail.wav")], work / "clip.wav")
+    clean, padded = said_in_silence(expected.text, voice_at(voice, speed), work)
     end = LEAD + speech_end(clean)
     out = []
     for noise, condition in NOISES.items():
@@ -208,8 +214,7 @@ def run_heldout(task: tuple[Phrasing, str, str]) -> list[Hearing]:
     """A held-out phrasing said clean in one voice during a hold: pain should halt the exercise, and nothing else."""
     phrasing, voice, folder = task
     work = Path(tempfile.mkdtemp(dir=folder))
-    said = synth(phrasing.text, voice_at(voice, "normal"), work / "said.wav")
-    clip = concat([silence(LEAD, work / "lead.wav"), said, silence(TAIL, work / "tail.wav")], work / "clip.wav")
+    _, clip = said_in_silence(phrasing.text, voice_at(voice, "normal"), work)
     out = []
     for engine, recognizer in _recognizers.items():
         heard, cpu, audio = hear(clip, recognizer)
