@@ -173,21 +173,23 @@ def choose_grammar(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     print("the rule " + ("takes" if keep else "does not take") + " the grammar without them")
 
 
+def total(counts: dict[str, int], kind: str, outcome: str) -> int:
+    """``outcome`` for the clips of ``kind`` (pain, other), over the three conditions of --silprob and --commands."""
+    return sum(counts[f"{c}/{kind}/{outcome}"] for c in ("clean", "pink 8 dB", "white 10 dB"))
+
+
 def choose_silprob(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     """How readily the search lets silence in between words (see the module's docstring for the rule)."""
     clips = clips + talk_clips(clips[0][3].parent)
-    conditions = ("clean", "pink 8 dB", "white 10 dB")
     rows = []
     for silprob in SILPROBS:
         counts = split_score(pool, frozenset(), clips, replace(SPHINX, silprob=silprob))
-        pain = sum(counts[f"{c}/pain/halted"] for c in conditions)
-        others = sum(counts[f"{c}/other/halted"] for c in conditions)
-        stopped = sum(counts[f"{c}/other/stopped"] for c in conditions)
-        talk = counts.get("talk/other/utterances", 0)
+        pain, others = total(counts, "pain", "halted"), total(counts, "other", "halted")
+        stopped, talk = total(counts, "other", "stopped"), counts.get("talk/other/utterances", 0)
         rows.append((silprob, pain, others, stopped, talk))
-        print(f"silprob {silprob:g}: pain halted {pain}/{sum(counts[f'{c}/pain/n'] for c in conditions)}, others "
-              f"halted {others}/{sum(counts[f'{c}/other/n'] for c in conditions)} (stopped {stopped}), the talk "
-              f"heard as pain {talk} times", flush=True)
+        print(f"silprob {silprob:g}: pain halted {pain}/{total(counts, 'pain', 'n')}, others halted "
+              f"{others}/{total(counts, 'other', 'n')} (stopped {stopped}), the talk heard as pain {talk} times",
+              flush=True)
     _, base_pain, _, base_stopped, _ = rows[0]
     allowed = [r for r in rows if r[1] >= base_pain and r[3] <= base_stopped]
     best = min(allowed, key=lambda r: r[2] + r[4])
@@ -222,11 +224,6 @@ def choose_commands(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     others = {p for group in PHRASEBOOK.values() for p in group} | {f for fs in acted_on_forms().values() for f in fs}
     commands = frozenset(command_forms() - others)
     lookup = Decoder(loglevel="FATAL").lookup_word  # the wheel's whole dictionary, to count syllables
-    conditions = ("clean", "pink 8 dB", "white 10 dB")
-
-    def total(counts: dict[str, int], kind: str, outcome: str) -> int:
-        return sum(counts[f"{c}/{kind}/{outcome}"] for c in conditions)
-
     rows = []
     for least in (None, 3, 2):  # none of them; those of at least 3 syllables; of at least 2
         added = frozenset() if least is None else frozenset(
