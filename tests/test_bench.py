@@ -182,3 +182,16 @@ def test_pain_said_mid_hold_counts_as_caught_mid_hold_whether_it_stops_or_halts_
 def test_bench_refuses_bad_options_plainly(tmp_path):
     result = cli("bench", "--jobs", "0", "--out", str(tmp_path))
     assert result.returncode == 2 and "--jobs must be at least 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_low_condition_is_the_same_scene_quieter_at_the_microphone(tmp_path):
+    from voiceguide.bench.hearing import heard_in
+    from voiceguide.corpus import rms
+
+    said = synth("it hurts", "flite:slt", tmp_path / "said.wav")
+    low = NOISES["low pink 10 dB"]
+    assert low.level == -20
+    as_said = heard_in(said, NOISES["pink 10 dB"], tmp_path / "pink.wav", speech=said)
+    quieter = heard_in(said, low, tmp_path / "low.wav", speech=said)
+    assert duration(quieter) == duration(as_said)
+    assert rms(quieter) / rms(as_said) == pytest.approx(0.1, rel=0.05)  # 20 dB, with the same noise

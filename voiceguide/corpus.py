@@ -117,6 +117,14 @@ def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None,
     return out
 
 
+def louder(clip: Path, db: float, out: Path) -> Path:
+    """``clip`` ``db`` decibels louder (quieter when negative), written to ``out`` (which may be ``clip``)."""
+    scaled = out.with_suffix(".level.wav")
+    subprocess.run(["sox", "-R", str(clip), str(scaled), "vol", f"{db}dB"], check=True)
+    scaled.replace(out)
+    return out
+
+
 def add_reverb(clean: Path, out: Path) -> Path:
     """``clean`` as heard across a small, bare room (sox reverb: 50 % reverberance)."""
     subprocess.run(["sox", "-R", str(clean), str(out), "reverb", "50", "50", "60", "pad", "0", "0.5"], check=True)

@@ -35,6 +35,7 @@ from voiceguide.corpus import (
     add_reverb,
     babble,
     concat,
+    louder,
     one_after_another,
     session_audio,
     silence,
@@ -103,11 +104,13 @@ def make_recognizers(engines: dict[str, str | None], library: dict[str, Routine]
 def heard_in(clip: Path, condition: Condition, out: Path, speech: Path) -> Path:
     """``clip`` as heard under ``condition``."""
     if condition.kind is None:
-        return clip
-    if condition.kind == "reverb":
-        return add_reverb(clip, out)
-    assert condition.snr is not None
-    return add_noise(clip, condition.snr, out, speech=speech, kind=condition.kind, babble=_babble)
+        heard = clip
+    elif condition.kind == "reverb":
+        heard = add_reverb(clip, out)
+    else:
+        assert condition.snr is not None
+        heard = add_noise(clip, condition.snr, out, speech=speech, kind=condition.kind, babble=_babble)
+    return louder(heard, condition.level, out) if condition.level else heard
 
 
 def start_worker(engines: dict[str, str | None]) -> None:

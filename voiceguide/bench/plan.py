@@ -19,16 +19,19 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Condition:
     """How a clip reaches the microphone: noise of a ``kind`` (white, pink, brown, babble) at ``snr`` dB below the
-    speech, or across a reverberant room ("reverb"); ``kind`` None: clean."""
+    speech, or across a reverberant room ("reverb"); ``kind`` None: clean. ``level``: the whole scene, words and
+    noise, this many dB lower at the microphone (a microphone ten times further away, or its gain set 20 dB lower,
+    hears speech 20 dB lower)."""
 
     kind: str | None
     snr: float | None = None
+    level: float = 0.0
 
 
 NOISES: dict[str, Condition] = {
     "clean": Condition(None), "20 dB": Condition("white", 20), "10 dB": Condition("white", 10),
     "pink 10 dB": Condition("pink", 10), "fan 10 dB": Condition("brown", 10), "babble 15 dB": Condition("babble", 15),
-    "reverb": Condition("reverb"),
+    "reverb": Condition("reverb"), "low pink 10 dB": Condition("pink", 10, level=-20),
 }
 AT_EVERY_SPEED = ("clean", "20 dB", "10 dB")  # the other conditions are heard at the normal speed only
 LEAD, TAIL = 0.4, 1.0  # silence around each clip, seconds
