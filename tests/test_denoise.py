@@ -22,6 +22,17 @@ def test_digital_silence_comes_out_at_the_floor_and_the_same_after_a_reset():
     assert denoiser.process(bytes(32000)) == first
 
 
+def test_a_relative_floor_stays_that_far_below_the_loudest_recent_sound_within_its_bounds():
+    def floor_after(level: float) -> float:
+        denoiser = Denoiser(level=0, floor=30.0, below=-40.0)
+        tone = level * np.sqrt(2) * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+        return rms(samples(denoiser.process(pcm(tone) + bytes(32000)))[16000:])  # the 2 s of silence after it
+
+    assert 2.7 < floor_after(0.0) < 3.3  # nothing heard: the least floor
+    assert 18 < floor_after(2000.0) < 22  # 40 dB under the tone
+    assert 27 < floor_after(20000.0) < 33  # never above the fixed floor
+
+
 def test_every_sample_comes_out_once_in_order_whatever_the_block_sizes():
     ramp = pcm(np.arange(-5000, 5000, 3))
     denoiser = Denoiser(level=0, floor=0.0)

@@ -17,6 +17,7 @@ Suppression and the floor were chosen with ``python scripts/tune-recogniser.py``
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 import numpy as np
 
@@ -26,15 +27,18 @@ log = logging.getLogger(__name__)
 
 RATE = 16000
 FRAME_BYTES = RATE // 100 * 2  # 10 ms of int16 mono: what the suppressor takes
+FLOOR_MEMORY = 500  # 10 ms frames (5 s): the floor follows the loudest sound heard in this long
+FLOOR_LEAST = 3.0  # RMS (int16, about -81 dBFS): the floor never goes below this
 
 
 class Denoiser:
     """Noise suppression at ``level`` (0 off, 1-4 stronger), the background ``gate`` (None: off) and a white
     noise floor of RMS ``floor`` (int16; 0 off), for int16 mono PCM at 16 kHz. Audio comes out as it goes in, up
-    to 10 ms later."""
+    to 10 ms later. With ``below`` (dB), the floor is at most ``floor`` and otherwise that far below the loudest
+    10 ms heard in the last 5 s (never under FLOOR_LEAST): quiet speech is not masked by a floor set for loud."""
 
-    def __init__(self, level: int, floor: float, gate: GateSettings | None = None):
-        self.level, self.floor = level, floor
+    def __init__(self, level: int, floor: float, gate: GateSettings | None = None, below: float | None = None):
+        self.level, self.floor, self.below = level, floor, below
         self.gate = BackgroundGate(RATE, gate) if gate is not None else None
         self.processor = None
         if level:
@@ -53,6 +57,7 @@ class Denoiser:
         self.suppressor = self.processor(0, self.level) if self.processor is not None else None
         self.random = np.random.default_rng(0)
         self.pending = b""
+        self.loudest: deque[float] = deque(maxlen=FLOOR_MEMORY)
         if self.gate is not None:
             self.gate.reset()
 
@@ -78,5 +83,13 @@ class Denoiser:
     def _with_floor(self, audio: bytes) -> bytes:
         if not self.floor:
             return audio
-        samples = np.frombuffer(audio, dtype=np.int16) + self.random.normal(0.0, self.floor, len(audio) // 2)
+        samples = np.frombuffer(audio, dtype=np.int16).astype(np.float64)
+        if self.below is None:
+            samples += self.random.normal(0.0, self.floor, len(samples))
+        else:
+            for start in range(0, len(samples), FRAME_BYTES // 2):
+                frame = samples[start:start + FRAME_BYTES // 2]
+                self.loudest.append(float(np.sqrt(np.mean(frame ** 2))))
+                floor = min(self.floor, max(FLOOR_LEAST, max(self.loudest) * 10 ** (self.below / 20)))
+                frame += self.random.normal(0.0, floor, len(frame))
         return np.clip(np.rint(samples), -32768, 32767).astype(np.int16).tobytes()
