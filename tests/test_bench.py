@@ -72,9 +72,16 @@ def test_quick_bench_figures_add_up(quick_report):
     corpus = report["corpus"]
     commands, pain = sphinx["command accuracy"], sphinx["pain recall"]
     assert commands["n"] + pain["n"] == corpus["clips"]
-    for figure in (commands, pain, sphinx["sessions halted mid-hold"]):
+    asks, stops = sphinx["false asks"]["phrases"], sphinx["false stops"]["phrases"]
+    for figure in (commands, pain, sphinx["sessions halted mid-hold"], asks, stops):
         assert sum(figure["by noise"][n]["n"] for n in NOISES) == figure["n"]
         assert sum(figure["by noise"][n]["hits"] for n in NOISES) == figure["hits"] <= figure["n"]
+        families = figure["by voice family and noise"]
+        assert set(families) == ({"flite"} if figure is sphinx["sessions halted mid-hold"] else {"espeak", "flite"})
+        for n in NOISES:  # each condition's clips, split between the voice families
+            for count in ("n", "hits"):
+                assert sum(by[n][count] for by in families.values()) == figure["by noise"][n][count]
+    assert asks["n"] == stops["n"] == commands["n"] and asks["hits"] <= sphinx["false asks"]["hits"]
     stops = sphinx["false stops"]
     assert stops["phrases"]["n"] == commands["n"]
     assert stops["testdata"]["n"] == corpus["testdata recordings"]

@@ -59,19 +59,30 @@ def _rounded(interval: tuple[float, float] | None, digits: int = 4) -> tuple[flo
     return None if interval is None else (round(interval[0], digits), round(interval[1], digits))
 
 
+def family(voice: str) -> str:
+    """A voice's family, its synthesiser: "flite:slt" -> "flite"."""
+    return voice.split(":")[0]
+
+
 @dataclass(frozen=True)
 class ByNoise:
-    """A share over all clips, and per noise condition."""
+    """A share over all clips, per noise condition, and per voice family (flite, espeak) in each condition."""
 
     all: Share
     by_noise: dict[str, Share]
+    by_family: dict[str, dict[str, Share]]  # family -> noise condition -> share
 
     @classmethod
     def of(cls, records: list[Hearing], test: str) -> ByNoise:
-        return cls(Share.of(records, test), {n: Share.of([r for r in records if r.noise == n], test) for n in NOISES})
+        families = sorted({family(r.voice) for r in records})
+        return cls(Share.of(records, test), {n: Share.of([r for r in records if r.noise == n], test) for n in NOISES},
+                   {f: {n: Share.of([r for r in records if r.noise == n and family(r.voice) == f], test)
+                        for n in NOISES} for f in families})
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.all.to_json(), "by noise": {n: s.to_json() for n, s in self.by_noise.items()}}
+        return {**self.all.to_json(), "by noise": {n: s.to_json() for n, s in self.by_noise.items()},
+                "by voice family and noise": {f: {n: s.to_json() for n, s in by.items()}
+                                              for f, by in self.by_family.items()}}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -188,7 +199,7 @@ class HeldOutFigures:
     def of(cls, records: list[Hearing]) -> HeldOutFigures:
         pain = [r for r in records if r.intent == "pain"]
         others = [r for r in records if r.intent != "pain"]
-        families = sorted({r.voice.split(":")[0] for r in records})
+        families = sorted({family(r.voice) for r in records})
         return cls(Share.of(pain, "halted"),
                    {f: Share.of([r for r in pain if r.voice.startswith(f"{f}:")], "halted") for f in families},
                    Share.of(others, "halted"), Share.of(others, "stopped"), Share.of(others, "understood"))
@@ -209,9 +220,10 @@ class EngineFigures:
     pain_stopped: ByNoise  # stopped for pain at once, the recogniser being sure
     advice_as_expected: int
     advice_otherwise: list[tuple[str, str | None]]
-    false_stops_phrases: Share
+    false_stops_phrases: ByNoise
     false_stops_testdata: Share
     false_asks: Share  # non-pain clips that halted the exercise to ask whether in pain
+    false_asks_phrases: ByNoise  # of those, the phrases
     false_asks_testdata: Share
     testdata_hours: float
     speech: SpeechFigures
@@ -231,8 +243,8 @@ class EngineFigures:
 
     @property
     def false_stops(self) -> Share:
-        return Share(self.false_stops_phrases.n + self.false_stops_testdata.n,
-                     self.false_stops_phrases.hits + self.false_stops_testdata.hits)
+        return Share(self.false_stops_phrases.all.n + self.false_stops_testdata.n,
+                     self.false_stops_phrases.all.hits + self.false_stops_testdata.hits)
 
     def goal_figures(self) -> dict[str, tuple[float | None, tuple[float, float] | None]]:
         """Each goal's figure, and where its true value plausibly lies (95 %) for those measured on a sample."""
@@ -264,7 +276,7 @@ class EngineFigures:
             "pain recall": {**self.pain.to_json(), "advice as expected": self.advice_as_expected,
                             "advice otherwise": [list(pair) for pair in self.advice_otherwise]},
             "pain stopped at once": self.pain_stopped.to_json(),
-            "false asks": self.false_asks.to_json(),
+            "false asks": {**self.false_asks.to_json(), "phrases": self.false_asks_phrases.to_json()},
             "read speech: hours, false stops, halts to ask": [round(self.testdata_hours, 4),
                                                               self.false_stops_testdata.hits,
                                                               self.false_asks_testdata.hits],
@@ -310,9 +322,10 @@ def figures(records: list[Hearing]) -> EngineFigures:
         pain_stopped=ByNoise.of(pain, "stopped"),
         advice_as_expected=sum(r.advice == r.expected_advice for r in recalled),
         advice_otherwise=sorted({(r.text, r.advice) for r in recalled if r.advice != r.expected_advice})[:10],
-        false_stops_phrases=Share.of(commands, "stopped"),
+        false_stops_phrases=ByNoise.of(commands, "stopped"),
         false_stops_testdata=Share.of(testdata, "stopped"),
         false_asks=Share.of(commands + testdata, "asked"),
+        false_asks_phrases=ByNoise.of(commands, "asked"),
         false_asks_testdata=Share.of(testdata, "asked"),
         testdata_hours=sum(r.audio for r in testdata) / 3600,
         speech=SpeechFigures.of([r for r in records if r.kind == "speech"]),
