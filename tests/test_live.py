@@ -253,3 +253,31 @@ def test_doctor_measures_the_microphone_level(pulse, tmp_path):
     playing.join()
     level = re.search(r"3 s heard at (-\d+) dBFS", heard["detail"])
     assert heard["status"] == "ok" and level and -26 <= int(level.group(1)) <= -20, heard  # 0.1 of full scale
+
+
+def test_doctor_voice_says_whether_a_voice_reaches_the_microphone_loudly_enough(pulse, tmp_path):
+    """``doctor --voice`` asks the user to speak and measures how loudly the voice arrives: said close to the
+    microphone it is fine; 25 dB lower (a microphone far away, or its gain low) it is faint, and the fix says so."""
+    said = synth("it hurts, my back hurts", "flite:rms", tmp_path / "said.wav")
+    pause = silence(0.5, tmp_path / "pause.wav")
+    talking = concat([said, pause] * 8, tmp_path / "talking.wav")  # longer than the checks listen
+    faint = tmp_path / "faint.wav"
+    subprocess.run(["sox", "-R", str(talking), str(faint), "vol", "-25dB"], check=True)
+
+    def voice_check(wav: Path) -> tuple[dict, str]:
+        playing = threading.Thread(target=play_into_mic, args=(wav, pulse))
+        playing.start()
+        time.sleep(0.3)
+        result = subprocess.run([sys.executable, "-m", "voiceguide", "doctor", "--json", "--voice"], env=pulse,
+                                capture_output=True, text=True, timeout=60)
+        playing.join()
+        assert "Traceback" not in result.stderr, result.stderr
+        checks = {c["name"]: c for c in map(json.loads, result.stdout.splitlines())}
+        return checks["voice level"], result.stderr
+
+    close, asked = voice_check(talking)
+    assert "Say something for 4 seconds" in asked  # the request goes to stderr, keeping stdout JSON
+    level = re.search(r"your voice reached (-\d+) dBFS", close["detail"])
+    assert close["status"] == "ok" and level and -25 <= int(level.group(1)) <= -10, close
+    far, _ = voice_check(faint)
+    assert far["status"] == "warn" and "faint" in far["detail"] and "closer" in far["fix"], far

@@ -262,3 +262,16 @@ def test_terminal_panel_offers_slower_and_louder_only_when_typing():
         panel.print(display._panel())
         display.close()
         assert ("slower · louder" in panel.file.getvalue()) == offered
+
+
+def test_the_voice_level_is_the_loudest_third_of_a_second_whatever_the_silence_around_it():
+    import numpy as np
+
+    from voiceguide.doctor import _loudest
+
+    t = np.arange(8000) / 16000  # half a second of a tone at a tenth of full scale: -23 dBFS (RMS)
+    tone = (3277 * np.sin(2 * np.pi * 440 * t)).astype(np.int16).tobytes()
+    quiet = bytes(2 * 16000 * 2)
+    assert _loudest(quiet + tone + quiet, 160) == pytest.approx(-23.0, abs=0.2)
+    assert _loudest(tone, 160) == _loudest(quiet + tone, 160)
+    assert _loudest(quiet, 160) == -120.0 and _loudest(b"", 160) == -120.0

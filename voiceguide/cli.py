@@ -451,7 +451,10 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from voiceguide.doctor import print_report, run_checks
 
-    checks = run_checks(lambda: _settings(args, _library(args)))
+    def ask(line: str) -> None:
+        print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    checks = run_checks(lambda: _settings(args, _library(args)), voice=ask if args.voice else None)
     if args.json:
         for c in checks:
             print(json.dumps(dataclasses.asdict(c), ensure_ascii=False))
@@ -584,6 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check what a session needs, and say how to fix what is missing. Listens to the "
                                    "microphone for 3 seconds to measure its level.")
     p.add_argument("--json", action="store_true", help="one JSON object per check: name, status, detail, fix")
+    p.add_argument("--voice", action="store_true",
+                   help="also ask you to speak for 4 seconds, from where you will lie, and say whether your voice "
+                        "reaches the microphone loudly enough (a faint voice is misheard more, pain too)")
     _add_routine_file(p)
     p.set_defaults(func=cmd_doctor)
     return top
