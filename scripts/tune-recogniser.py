@@ -75,9 +75,9 @@ painful", spotted and read alike). So none is taken, and the floor is fixed, as 
 from __future__ import annotations
 
 import itertools
-import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from multiprocessing import Pool
 from pathlib import Path
@@ -88,7 +88,7 @@ from voiceguide import vocabulary as v
 from voiceguide.audio import WavSource
 from voiceguide.bench.language import read_phrasings
 from voiceguide.bench.plan import LEAD, TAIL
-from voiceguide.corpus import add_noise, concat, in_runs, one_after_another, silence, synth
+from voiceguide.corpus import add_noise, concat, in_runs, louder, one_after_another, silence, synth
 from voiceguide.engines import listening_for, pain_phrases
 from voiceguide.intents import IntentParser
 from voiceguide.recognizers import SPHINX, SphinxRecognizer, SphinxSettings, heard_events, syllables
@@ -130,8 +130,7 @@ Job = tuple[SphinxSettings, frozenset[str], frozenset[str], list[tuple[str, bool
 def score(job: Job) -> dict[str, int]:
     """Pain clips halted and stopped, and non-pain clips halted, stopped and understood (read alone as their intent,
     and as nothing else), per condition, with ``settings`` and the grammar in use less the forms ``left_out`` and
-    with the forms ``added``; as "heard/KIND/TEXT", how many clips of each kind each pain result was heard in; and
-    per clip, "halted/PATH" and "read/PATH/TEXT" for every text heard in it."""
+    with the forms ``added``; and, as "heard/KIND/TEXT", how many clips of each kind each pain result was heard in."""
     settings, left_out, added, clips = job
     library = load_library()
     parser = IntentParser(spoken_names(library))
@@ -152,8 +151,6 @@ def score(job: Job) -> dict[str, int]:
             counts[key] = counts.get(key, 0) + happened
         for said in {e.text for e in heard}:
             counts[f"heard/{kind}/{said}"] = counts.get(f"heard/{kind}/{said}", 0) + 1
-        counts[f"halted/{wav}"] = bool(heard)
-        counts.update({f"read/{wav}/{e.text}": 1 for e in events})
     return counts
 
 
@@ -194,9 +191,11 @@ def choose_grammar(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     print("the rule " + ("takes" if keep else "does not take") + " the grammar without them")
 
 
-def total(counts: dict[str, int], kind: str, outcome: str) -> int:
-    """``outcome`` for the clips of ``kind`` (pain, other), over the three conditions of --silprob and --commands."""
-    return sum(counts[f"{c}/{kind}/{outcome}"] for c in ("clean", "pink 8 dB", "white 10 dB"))
+def total(counts: dict[str, int], kind: str, outcome: str,
+          among: Iterable[str] = ("clean", "pink 8 dB", "white 10 dB")) -> int:
+    """``outcome`` for the clips of ``kind`` (pain, other), summed over the conditions ``among`` (by default the
+    three of --silprob and --commands)."""
+    return sum(counts[f"{c}/{kind}/{outcome}"] for c in among)
 
 
 def choose_silprob(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
@@ -272,9 +271,7 @@ def at_levels(clips: list[tuple[str, bool, str, Path]]) -> list[tuple[str, bool,
     out = []
     for text, pain, condition, wav in clips:
         for db in FLOOR_LEVELS:
-            scaled = wav if not db else wav.with_name(f"{wav.stem}.{-db:g}.wav")
-            if db:
-                subprocess.run(["sox", "-R", str(wav), str(scaled), "vol", f"{db:g}dB"], check=True)
+            scaled = louder(wav, db, wav.with_name(f"{wav.stem}.{-db:g}.wav")) if db else wav
             out.append((text, pain, f"{condition} {db:g}", scaled))
     return out
 
@@ -286,7 +283,7 @@ def choose_floor(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
     clips = at_levels(clips) + talk_clips(clips[0][3].parent)
 
     def summed(counts: dict[str, int], kind: str, outcome: str, among: list[str] = conditions) -> int:
-        return sum(counts[f"{c}/{kind}/{outcome}"] for c in among)
+        return total(counts, kind, outcome, among)
 
     rows = []
     for below in FLOORS_BELOW:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.corpus import concat, silence, synth
+from voiceguide.corpus import concat, louder, silence, synth
 from voiceguide.speech import SpeakerThread
 from voiceguide.virtual_audio import PulseUnavailable, loudspeaker_into_mic, play_into_mic, pulse_daemon
 
@@ -261,8 +261,7 @@ def test_doctor_voice_says_whether_a_voice_reaches_the_microphone_loudly_enough(
     said = synth("it hurts, my back hurts", "flite:rms", tmp_path / "said.wav")
     pause = silence(0.5, tmp_path / "pause.wav")
     talking = concat([said, pause] * 8, tmp_path / "talking.wav")  # longer than the checks listen
-    faint = tmp_path / "faint.wav"
-    subprocess.run(["sox", "-R", str(talking), str(faint), "vol", "-25dB"], check=True)
+    faint = louder(talking, -25, tmp_path / "faint.wav")
 
     def voice_check(wav: Path) -> tuple[dict, str]:
         playing = threading.Thread(target=play_into_mic, args=(wav, pulse))

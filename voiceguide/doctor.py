@@ -56,15 +56,13 @@ def _microphone(device: int | str | None = None, seconds: float = LEVEL_SECONDS)
         return Check("microphone", "fail", "no input device on this machine (no sound card?)",
                      "plug in a USB microphone, or run with --engine keyboard")
     try:
-        info = sd.query_devices(device, kind="input")
-        rate = int(info["default_samplerate"])
-        with sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", device=device) as stream:
-            pcm, _ = stream.read(int(rate * seconds))
+        pcm, info = _record(device, seconds)
     except (sd.PortAudioError, ValueError) as e:
         return Check("microphone", "fail", f"{len(inputs)} input device(s), but this one cannot be opened ({e})",
                      "pick one with --device N (list: voiceguide devices)")
-    rms, peak = _rms_peak(bytes(pcm))
-    found = f"'{info['name']}' at {rate} Hz; {len(inputs)} input device(s); " + _level(rms, peak, seconds)
+    rms, peak = _rms_peak(pcm)
+    found = (f"'{info['name']}' at {int(info['default_samplerate'])} Hz; {len(inputs)} input device(s); "
+             + _level(rms, peak, seconds))
     if rms < SILENT_DBFS:
         return Check("microphone", "warn", found, "it hears nothing at all: unmute it, raise its gain (alsamixer), "
                                                   "or pick another with --device N")
@@ -89,15 +87,12 @@ def _voice(device: int | str | None = None, seconds: float = VOICE_SECONDS,
     import sounddevice as sd
 
     try:
-        info = sd.query_devices(device, kind="input")
-        rate = int(info["default_samplerate"])
         ask(f"Say something for {seconds:g} seconds, as you would to the guide, from where you will lie...")
-        with sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", device=device) as stream:
-            pcm, _ = stream.read(int(rate * seconds))
+        pcm, info = _record(device, seconds)
     except (sd.PortAudioError, ValueError) as e:
         return Check("voice level", "fail", f"the microphone cannot be opened ({e})",
                      "pick one with --device N (list: voiceguide devices)")
-    level = _loudest(bytes(pcm), rate // 100)
+    level = _loudest(pcm, int(info["default_samplerate"]) // 100)
     found = f"your voice reached {level:.0f} dBFS (the loudest 0.3 s); the guide hears well from {FAINT_VOICE_DBFS:.0f}"
     if level < SILENT_DBFS:
         return Check("voice level", "warn", "no voice heard: digital silence",
@@ -106,6 +101,18 @@ def _voice(device: int | str | None = None, seconds: float = VOICE_SECONDS,
         return Check("voice level", "warn", found + ": faint, and it will miss more of what you say (pain too)",
                      "bring the microphone closer, or raise its gain (alsamixer); then run doctor --voice again")
     return Check("voice level", "ok", found)
+
+
+def _record(device: int | str | None, seconds: float) -> tuple[bytes, dict]:
+    """``seconds`` of int16 mono from the input ``device`` at its own rate, and the device's description (name,
+    default_samplerate). Raises sounddevice's PortAudioError (or ValueError) when it cannot be opened."""
+    import sounddevice as sd
+
+    info = sd.query_devices(device, kind="input")
+    rate = int(info["default_samplerate"])
+    with sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", device=device) as stream:
+        pcm, _ = stream.read(int(rate * seconds))
+    return bytes(pcm), info
 
 
 def _loudest(pcm: bytes, frame: int) -> float:

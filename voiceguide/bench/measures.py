@@ -201,7 +201,7 @@ class HeldOutFigures:
         others = [r for r in records if r.intent != "pain"]
         families = sorted({family(r.voice) for r in records})
         return cls(Share.of(pain, "halted"),
-                   {f: Share.of([r for r in pain if r.voice.startswith(f"{f}:")], "halted") for f in families},
+                   {f: Share.of([r for r in pain if family(r.voice) == f], "halted") for f in families},
                    Share.of(others, "halted"), Share.of(others, "stopped"), Share.of(others, "understood"))
 
     def to_json(self) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def _pct(share: Share, with_interval: bool = False) -> str:
 
 
 def _by_family(figure: ByNoise, noise: str) -> str:
-    """A figure in one condition, for each voice family: "espeak 86.5 % (409/473) · flite 98.2 % (491/500)"."""
+    """A figure in one condition, for each voice family: "espeak 86.5 % (358/414) · flite 98.2 % (542/552)"."""
     return " · ".join(f"{f} {_pct(by[noise])}" for f, by in figure.by_family.items()) or "-"
 
 
