@@ -202,3 +202,29 @@ def test_a_low_condition_is_the_same_scene_quieter_at_the_microphone(tmp_path):
     quieter = heard_in(said, low, tmp_path / "low.wav", speech=said)
     assert duration(quieter) == duration(as_said)
     assert rms(quieter) / rms(as_said) == pytest.approx(0.1, rel=0.05)  # 20 dB, with the same noise
+
+
+@pytest.mark.parametrize("kind", ["white", "pink", "brown"])
+def test_noise_is_mixed_at_its_ratio_below_the_words(tmp_path, kind):
+    from voiceguide.corpus import add_noise, concat, rms, samples, write_wav
+
+    said = synth("my back hurts", "espeak:en-us", tmp_path / "said.wav")
+    clip = concat([silence(0.4, tmp_path / "lead.wav"), said, silence(1.0, tmp_path / "tail.wav")],
+                  tmp_path / "clip.wav")
+    mixed = add_noise(clip, 10.0, tmp_path / "mixed.wav", speech=said, kind=kind)
+    assert duration(mixed) == duration(clip)
+    noise = write_wav(samples(mixed) - samples(clip) / 2, tmp_path / "noise.wav")  # the words were halved
+    assert rms(said) / 2 / rms(noise) == pytest.approx(10 ** (10 / 20), rel=0.02)
+    assert add_noise(clip, 10.0, tmp_path / "again.wav", speech=said, kind=kind).read_bytes() == mixed.read_bytes()
+
+
+def test_babble_starts_where_asked_and_loops_to_the_clip_s_length(tmp_path):
+    import numpy as np
+
+    from voiceguide.corpus import RATE, add_noise, samples, write_wav
+
+    talk = write_wav(np.arange(RATE) % 2000 - 1000, tmp_path / "talk.wav")  # 1 s, a ramp: each sample its place
+    clip = silence(2.5, tmp_path / "clip.wav")
+    mixed = samples(add_noise(clip, 0.0, tmp_path / "mixed.wav", speech=talk, kind="babble", babble=talk, start=0.25))
+    expected = np.tile(samples(talk), 4)[RATE // 4:RATE // 4 + len(mixed)] / 2  # halved, as the words are
+    assert len(mixed) == 2.5 * RATE and np.abs(mixed - expected).max() <= 1

@@ -1,4 +1,5 @@
-"""Synthesised speech for the tests and the bench: flite and espeak-ng to WAV, reshaped and mixed with noise by sox.
+"""Synthesised speech for the tests and the bench: flite and espeak-ng to WAV, reshaped by sox, mixed with noise
+(sox's, or recorded voices) in numpy.
 
 A voice is written ``flite:NAME[:STRETCH]`` or ``espeak:NAME[:WPM]``; :func:`voice_at` picks the
 speaking rate. Nothing here is committed audio: every clip is made on the fly, the same to the byte every time
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import subprocess
 import tempfile
 import wave
@@ -71,8 +71,8 @@ def _silence(seconds: float) -> bytes:
 
 
 def concat(parts: list[Path], out: Path) -> Path:
-    subprocess.run(["sox", "-R", *map(str, parts), str(out)], check=True)
-    return out
+    """WAVs made here (16 kHz mono, 16 bits) one after another, in ``out``."""
+    return write_wav(np.concatenate([samples(part) for part in parts]), out)
 
 
 def duration(path: Path) -> float:
@@ -81,16 +81,43 @@ def duration(path: Path) -> float:
         return float(f"{w.getnframes() / w.getframerate():f}")
 
 
+def samples(path: Path) -> np.ndarray:
+    """The int16 samples of a WAV made here (16 kHz mono, 16 bits)."""
+    with wave.open(str(path), "rb") as w:
+        if (w.getnchannels(), w.getsampwidth(), w.getframerate()) != (1, 2, RATE):
+            raise ValueError(f"{path} is not a 16 kHz mono 16-bit WAV")
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+
+
+def write_wav(signal: np.ndarray, out: Path) -> Path:
+    """``signal`` (int16 scale) rounded and clipped to 16 bits, written to ``out`` as a mono WAV at RATE."""
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(np.clip(np.rint(signal), -32768, 32767).astype("<i2").tobytes())
+    return out
+
+
 def rms(path: Path) -> float:
-    """RMS amplitude of a WAV, as sox reports it (full scale = 1)."""
-    return _rms(hashlib.sha256(path.read_bytes()).hexdigest(), str(path))
+    """RMS amplitude of a WAV (full scale = 1)."""
+    return _level(samples(path))
 
 
-@functools.lru_cache(maxsize=64)
-def _rms(content: str, path: str) -> float:
-    """:func:`rms` of a file whose bytes hash to ``content`` (the bench asks it of the same clip in each noise)."""
-    stats = subprocess.run(["sox", path, "-n", "stat"], capture_output=True, text=True).stderr
-    return float(next(line.split(":")[1] for line in stats.splitlines() if line.startswith("RMS     amplitude")))
+def _level(signal: np.ndarray) -> float:
+    """RMS amplitude of int16-scale ``signal`` (full scale = 1)."""
+    return float(np.sqrt(np.mean(np.square(signal / 32768.0)))) if len(signal) else 0.0
+
+
+@functools.lru_cache(maxsize=4)
+def _noise(kind: str, seconds: int) -> np.ndarray:
+    """``seconds`` of sox's ``kind`` noise at half scale, made once: sox draws it from a fixed seed (``-R``), so
+    the first N samples are what it would make for a clip of N samples (but for its last 5 ms)."""
+    with tempfile.TemporaryDirectory(prefix="voiceguide-noise-") as folder:
+        noise = Path(folder) / "noise.wav"
+        subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
+                        "synth", str(seconds), f"{kind}noise", "vol", "0.5"], check=True)
+        return samples(noise)
 
 
 def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None, kind: str = "white",
@@ -100,29 +127,22 @@ def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None,
     ``kind``: "white", "pink", "brown" (a fan's rumble), or "babble" (other people talking: ``babble``, a
     recording of several voices, looped, from ``start`` seconds into it).
     """
-    noise = out.with_suffix(".noise.wav")
-    length = str(duration(clean))
+    words = samples(clean).astype(np.float64)
     if kind == "babble":
         assert babble is not None
-        subprocess.run(["sox", "-R", str(babble), str(noise), "repeat", "9", "trim", f"{start:.3f}", length],
-                       check=True)
+        talk = samples(babble)
+        first = round(start * RATE) % len(talk)
+        noise = np.tile(talk, (first + len(words)) // len(talk) + 1)[first:first + len(words)]
     else:
-        subprocess.run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise),
-                        "synth", length, f"{kind}noise", "vol", "0.5"], check=True)
-    gain = rms(speech or clean) / (10 ** (snr_db / 20)) / max(rms(noise), 1e-9)
-    # Both halved, as sox -m does by default when no volume is given: the ratio (the SNR) is what counts.
-    subprocess.run(["sox", "-R", "-m", "-v", "0.5", str(clean), "-v", f"{gain / 2:.6f}", str(noise), str(out)],
-                   check=True)
-    noise.unlink()
-    return out
+        noise = _noise(kind, 60 * (len(words) // (60 * RATE) + 1))[:len(words)]
+    gain = (rms(speech) if speech else _level(words)) / (10 ** (snr_db / 20)) / max(_level(noise), 1e-9)
+    # Both halved, as sox -m does: the ratio (the SNR) is what counts.
+    return write_wav(0.5 * words + gain / 2 * noise, out)
 
 
 def louder(clip: Path, db: float, out: Path) -> Path:
     """``clip`` ``db`` decibels louder (quieter when negative), written to ``out`` (which may be ``clip``)."""
-    scaled = out.with_suffix(".level.wav")
-    subprocess.run(["sox", "-R", str(clip), str(scaled), "vol", f"{db}dB"], check=True)
-    scaled.replace(out)
-    return out
+    return write_wav(samples(clip) * 10 ** (db / 20), out)
 
 
 def add_reverb(clean: Path, out: Path) -> Path:
@@ -165,13 +185,10 @@ def talker(folder: Path) -> Path | None:
 
 def speech_end(path: Path) -> float:
     """Seconds from the start of a clean clip to the end of its speech (last 10 ms frame above -40 dB of peak)."""
-    with wave.open(str(path), "rb") as w:
-        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
-        rate = w.getframerate()
-    frame = rate // 100
-    level = np.sqrt(frame_powers(samples, frame))
+    frame = RATE // 100
+    level = np.sqrt(frame_powers(samples(path).astype(np.float64), frame))
     loud = np.flatnonzero(level > level.max() / 100)
-    return float((loud[-1] + 1) * frame / rate) if len(loud) else 0.0
+    return float((loud[-1] + 1) * frame / RATE) if len(loud) else 0.0
 
 
 def said_at(text: str, voice: str, at: float, folder: Path, after: float = 2.0) -> tuple[Path, float]:
