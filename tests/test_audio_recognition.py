@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import LIBRARY, PARSER_ALL, cli, json_collector
-from voiceguide.audio import WavSource
-from voiceguide.corpus import add_noise, session_audio
+from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
+from voiceguide.corpus import add_noise, louder, session_audio
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.events import Heard
 from voiceguide.recognizers import heard_events
-from voiceguide.session import STOP_AND_ADVISE
+from voiceguide.session import FAINT_VOICE, STOP_AND_ADVISE
 from voiceguide.simulate import simulate
 
 pytestmark = pytest.mark.audio
@@ -95,6 +95,20 @@ def test_simulate_audio_cli_json(tmp_path):
     assert events[-1]["reason"] == "pain"
 
 
+def test_a_voice_from_too_far_away_is_measured_faint_and_told_so_a_near_one_is_not(tmp_path):
+    """The same words 20 dB quieter (ten times as far from the microphone): every utterance heard is measured
+    below FAINT_VOICE_DBFS, and once the squeeze is over and the guide waits, it says it can only just hear them."""
+    wav = session_audio([(17.0, "ready"), (30.0, "ready")], "flite:rms", tmp_path, "near")
+    for db, faint in ((0, False), (-20, True)):
+        heard = louder(wav, db, tmp_path / "far.wav") if db else wav
+        result = cli("simulate", "shotgun", "--audio", str(heard), "--engine", "sphinx", "--json")
+        assert result.returncode == 0, result.stderr
+        events = [json.loads(line) for line in result.stdout.splitlines()]
+        levels = [e["level"] for e in events if e["type"] == "heard" and "ignored" not in e]
+        assert levels and all((level < FAINT_VOICE_DBFS) == faint for level in levels), levels
+        assert (FAINT_VOICE in [e["text"] for e in events if e["type"] == "say"]) == faint
+
+
 def test_wav_source_converts_rate_and_channels(tmp_path, recordings):
     import subprocess
 
@@ -117,7 +131,7 @@ def test_bad_audio_file_is_a_clear_error(tmp_path):
 
 HEAR_TWO_STREAMS = """
 import sys
-from voiceguide.audio import WavSource
+from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
 from voiceguide.recognizers import heard_events
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.routines import load_library
@@ -197,7 +211,7 @@ def test_a_wav_with_an_unusable_rate_is_a_clear_error(tmp_path, rate):
 
 STREAMED = """
 import resource, sys
-from voiceguide.audio import WavSource
+from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 blocks = sum(1 for _ in WavSource(sys.argv[1], sample_rate=16000).blocks())
 print(blocks, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)

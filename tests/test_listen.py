@@ -10,11 +10,12 @@ import io
 
 from tests.conftest import LIBRARY, FakeSpeaker
 from voiceguide.advice import ADVICE
+from voiceguide.audio import FAINT_VOICE_DBFS
 from voiceguide.config import Settings
 from voiceguide.events import Heard, InputEnded, OutputEvent, PainReported, Said, Started
 from voiceguide.history import read_sessions
 from voiceguide.live import Live, LiveOptions
-from voiceguide.session import LISTEN_AGAIN, NO_MORE_TODAY
+from voiceguide.session import FAINT_VOICE, LISTEN_AGAIN, NO_MORE_TODAY
 
 
 def listen(heard: list[Heard], settings: Settings | None = None, history=None) -> tuple[list[OutputEvent], list[str]]:
@@ -58,3 +59,16 @@ def test_pain_between_routines_gets_the_same_advice_and_is_kept(tmp_path):
     assert [e.text for e in shown if isinstance(e, Said)][-3:] == list(ADVICE["stop"])
     (record,) = read_sessions(history, print)
     assert record.how == "pain" and record.pain == [{"words": "ouch my back", "advice": "stop"}]
+
+
+def test_a_faint_voice_is_told_once_before_the_routine_begins_and_not_again_in_it():
+    faint = FAINT_VOICE_DBFS - 10
+    shown, _ = listen([Heard(1.0, "start shotgun", utterance=1, level=faint),
+                       Heard(2.0, "what can i say", utterance=2, level=faint), Heard(3.0, "stop", utterance=3)])
+    said = [e.text for e in shown if isinstance(e, Said)]
+    assert said.count(FAINT_VOICE) == 1 and said.index(FAINT_VOICE) < said.index(f"{LIBRARY['shotgun'].title}.")
+
+
+def test_pain_heard_faintly_between_routines_gets_only_its_advice():
+    _, spoken = listen([Heard(1.0, "ouch my back", utterance=1, level=FAINT_VOICE_DBFS - 10)])
+    assert FAINT_VOICE not in spoken and spoken[-3:] == list(ADVICE["stop"])

@@ -267,11 +267,34 @@ def test_terminal_panel_offers_slower_and_louder_only_when_typing():
 def test_the_voice_level_is_the_loudest_third_of_a_second_whatever_the_silence_around_it():
     import numpy as np
 
-    from voiceguide.doctor import _loudest
+    from voiceguide.audio import frame_powers, voice_level
+
+    def level(pcm: bytes) -> float:
+        return voice_level(frame_powers(np.frombuffer(pcm, dtype=np.int16), 160))
 
     t = np.arange(8000) / 16000  # half a second of a tone at a tenth of full scale: -23 dBFS (RMS)
     tone = (3277 * np.sin(2 * np.pi * 440 * t)).astype(np.int16).tobytes()
     quiet = bytes(2 * 16000 * 2)
-    assert _loudest(quiet + tone + quiet, 160) == pytest.approx(-23.0, abs=0.2)
-    assert _loudest(tone, 160) == _loudest(quiet + tone, 160)
-    assert _loudest(quiet, 160) == -120.0 and _loudest(b"", 160) == -120.0
+    assert level(quiet + tone + quiet) == pytest.approx(-23.0, abs=0.2)
+    assert level(tone) == level(quiet + tone)
+    assert level(quiet) == -120.0 and level(b"") == -120.0
+
+
+def test_the_voice_meter_measures_each_utterance_afresh_leaving_out_the_guide_s_own_voice():
+    import numpy as np
+
+    from voiceguide.audio import VoiceMeter
+
+    t = np.arange(1600) / 16000
+    tone = (3277 * np.sin(2 * np.pi * 440 * t)).astype(np.int16).tobytes()  # 0.1 s at -23 dBFS
+    loud = (32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16).tobytes()  # 0.1 s at -3 dBFS
+    meter = VoiceMeter(16000)
+    assert meter.utterance_ended() is None  # nothing heard
+    meter.hear(loud, guide=True)  # the guide's voice
+    for _ in range(5):
+        meter.hear(tone + bytes(3), guide=False)  # blocks that end mid-frame, even mid-sample
+    assert meter.utterance_ended() == pytest.approx(-23.0, abs=0.2)
+    meter.hear(tone[:3200 // 4] * 4)
+    assert meter.utterance_ended() == pytest.approx(-23.0, abs=0.2)  # afresh: not the loudest of both
+    meter.hear(loud, guide=True)
+    assert meter.utterance_ended() is None

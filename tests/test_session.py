@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import LIBRARY, FakeSpeaker, drive, json_collector, run_through
 from voiceguide.advice import ADVICE
+from voiceguide.audio import FAINT_VOICE_DBFS
 from voiceguide.clock import VirtualClock
 from voiceguide.events import DeviceBack, DeviceLost, Heard, InputEnded, InputFailed, Paused, Said, TalkedOver
 from voiceguide.session import (
@@ -18,6 +19,7 @@ from voiceguide.session import (
     DEAF,
     DONE,
     EXERCISING,
+    FAINT_VOICE,
     HELP_LINE,
     LISTEN_FIRST,
     MIC_BACK,
@@ -537,3 +539,57 @@ def test_lines_are_reported_as_they_begin_and_all_at_once_when_speech_out_fails(
     lines = [e for e in events if e["type"] == "say"]
     assert len(lines) == 5 and [e["t"] for e in lines[2:]] == [5.0, 5.0, 5.0]
     assert [e["text"] for e in lines[2:]] == list(LIBRARY["shotgun"].setup[0].say)
+
+
+FAINT = FAINT_VOICE_DBFS - 10  # a voice from across the room, or a microphone turned down
+
+
+def test_a_faint_voice_is_told_once_when_the_guide_next_waits_never_over_a_hold():
+    d = drive(LIBRARY["shotgun"])
+    d.session.hear("ready", level=FAINT)
+    assert d.session.state == "squeeze" and FAINT_VOICE not in d.lines()  # not over the countdown
+    d.run_timers()
+    assert d.session.state == "release" and d.lines()[-1] == FAINT_VOICE  # the squeeze is over: now they wait
+    d.session.hear("ready", level=FAINT)
+    run_through(d)
+    assert d.lines().count(FAINT_VOICE) == 1 and d.session.end_reason == "completed"
+
+
+def test_heard_faintly_while_the_guide_waits_it_says_so_at_once():
+    d = drive(LIBRARY["shotgun"])
+    d.session.hear("what can i say", level=FAINT)
+    assert d.lines()[-2:] == [HELP_LINE, FAINT_VOICE]
+
+
+@pytest.mark.parametrize("level", [FAINT_VOICE_DBFS, None], ids=["loud enough", "typed"])
+def test_a_voice_heard_well_or_typed_is_never_told_it_is_faint(level):
+    d = drive(LIBRARY["shotgun"])
+    d.session.hear("ready", level=level)
+    run_through(d)
+    assert FAINT_VOICE not in d.lines() and d.session.end_reason == "completed"
+
+
+def test_pain_heard_faintly_gets_its_advice_and_nothing_after_it():
+    d = drive(LIBRARY["shotgun"])
+    d.say("ready")
+    d.session.hear("it hurts", level=FAINT)
+    d.run_timers(until=d.clock.t + 60)
+    assert d.session.state == STOP_AND_ADVISE and d.lines()[-len(ADVICE["stop"]):] == list(ADVICE["stop"])
+    assert FAINT_VOICE not in d.lines()
+
+
+def test_a_faint_answer_is_told_after_the_question_is_settled_not_over_it():
+    d = drive(LIBRARY["shotgun"])
+    d.say("ready")
+    d.session.hear("ouch", sure=False, utterance=1)  # halts to ask
+    assert d.session.state == PAUSED
+    d.session.hear("i'm fine", level=FAINT, utterance=2)
+    assert d.session.state == "squeeze" and FAINT_VOICE not in d.lines()
+    d.run_timers()
+    assert d.session.state == "release" and d.lines()[-1] == FAINT_VOICE
+
+
+def test_told_before_the_session_it_is_not_said_again():
+    d = drive(LIBRARY["shotgun"], told_faint=True)
+    d.session.hear("what can i say", level=FAINT)
+    assert FAINT_VOICE not in d.lines()

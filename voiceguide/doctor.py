@@ -10,6 +10,8 @@ from importlib import metadata
 
 import numpy as np
 
+from voiceguide.audio import FAINT_VOICE_DBFS, frame_powers, voice_level
+
 PACKAGES = ("voiceguide", "vosk", "pocketsphinx", "sounddevice", "pyttsx3", "transitions", "rich", "platformdirs",
             "simplemma", "rapidfuzz")
 
@@ -74,10 +76,6 @@ def _microphone(device: int | str | None = None, seconds: float = LEVEL_SECONDS)
 
 
 VOICE_SECONDS = 4.0
-VOICE_FRAMES = 30  # the voice's level: the loudest 0.3 s (30 frames of 10 ms) of what is heard
-# The bench's clips reach this measure at -17 to -23 dBFS (medians; -32 at the least) as it usually hears them, and
-# at -43 dBFS (-36 at the most) in "low pink 10 dB", where it halts for 63 % of pain rather than 91 %: halfway.
-FAINT_VOICE_DBFS = -33.0
 
 
 def _voice(device: int | str | None = None, seconds: float = VOICE_SECONDS,
@@ -92,7 +90,7 @@ def _voice(device: int | str | None = None, seconds: float = VOICE_SECONDS,
     except (sd.PortAudioError, ValueError) as e:
         return Check("voice level", "fail", f"the microphone cannot be opened ({e})",
                      "pick one with --device N (list: voiceguide devices)")
-    level = _loudest(pcm, int(info["default_samplerate"]) // 100)
+    level = voice_level(frame_powers(np.frombuffer(pcm, dtype=np.int16), int(info["default_samplerate"]) // 100))
     found = f"your voice reached {level:.0f} dBFS (the loudest 0.3 s); the guide hears well from {FAINT_VOICE_DBFS:.0f}"
     if level < SILENT_DBFS:
         return Check("voice level", "warn", "no voice heard: digital silence",
@@ -113,16 +111,6 @@ def _record(device: int | str | None, seconds: float) -> tuple[bytes, dict]:
     with sd.RawInputStream(samplerate=rate, channels=1, dtype="int16", device=device) as stream:
         pcm, _ = stream.read(int(rate * seconds))
     return bytes(pcm), info
-
-
-def _loudest(pcm: bytes, frame: int) -> float:
-    """The level (dBFS) of the loudest VOICE_FRAMES frames of ``frame`` samples in ``pcm``."""
-    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
-    frames = samples[:len(samples) // frame * frame].reshape(-1, frame)
-    if not len(frames):
-        return -120.0
-    power = np.sort(np.mean(frames ** 2, axis=1))[-VOICE_FRAMES:]
-    return max(-120.0, 10 * float(np.log10(max(float(np.mean(power)), 1e-12) / 32768 ** 2)))
 
 
 def _rms_peak(pcm: bytes) -> tuple[float, int]:

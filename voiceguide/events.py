@@ -52,6 +52,7 @@ class Heard(Event):
     over_guide: bool = False  # the utterance began while the guide's loudspeaker played
     talk: bool = False  # someone was heard talking over the guide, if only briefly, in the 1.5 s before
     alone: bool = True  # the words were all the utterance held (not read out of a longer stretch of talk)
+    level: float | None = None  # a final result from audio: how loud the voice was (dBFS; see audio.voice_level)
 
 
 @dataclass(frozen=True)
@@ -132,12 +133,14 @@ class Said(Event):
 
 @dataclass(frozen=True)
 class Understood(Event):
-    """An utterance and the intent read from it; ``ignored`` says why it was not acted on."""
+    """An utterance and the intent read from it; ``ignored`` says why it was not acted on; ``level``: how loud the
+    voice was (dBFS), when it was heard from audio."""
 
     type: ClassVar[str] = "heard"
     text: str
     intent: str
     ignored: str | None = None
+    level: float | None = None
 
 
 @dataclass(frozen=True)

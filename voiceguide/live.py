@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from voiceguide.advice import speak_advice
-from voiceguide.audio import AudioError, MicrophoneSource, shield_from_signals
+from voiceguide.audio import FAINT_VOICE_DBFS, AudioError, MicrophoneSource, shield_from_signals
 from voiceguide.clock import MonotonicClock
 from voiceguide.config import Settings
 from voiceguide.echo import RATE as ECHO_RATE
@@ -43,7 +43,15 @@ from voiceguide.intents import IntentParser, worst_advice
 from voiceguide.programmes import Programme, builtin_programmes, run_programme, spoken_names_with_programmes
 from voiceguide.recognizers import Recognizer, heard_events
 from voiceguide.routines import Routine
-from voiceguide.session import LISTEN_AGAIN, LISTEN_GREETING, LISTEN_STOPPED, NO_MORE_TODAY, Session, run_session
+from voiceguide.session import (
+    FAINT_VOICE,
+    LISTEN_AGAIN,
+    LISTEN_GREETING,
+    LISTEN_STOPPED,
+    NO_MORE_TODAY,
+    Session,
+    run_session,
+)
 from voiceguide.speech import Speaker, say_timed
 from voiceguide.typed_input import TerminalLines, fd_lines
 
@@ -182,6 +190,7 @@ class Live:
         self.engine = "keyboard"
         self.heard_up_to = 0  # utterances already acted on: what is still queued of them is dropped
         self.worst_advice: str | None = None
+        self.told_faint = False  # FAINT_VOICE has been said: once a run is enough
 
     def start(self) -> None:
         """Choose the engine, open the microphone (or the keyboard), and start the input and speaker threads."""
@@ -240,7 +249,7 @@ class Live:
 
         session = Session(routine, self.clock, publish=self._publisher(), speaker=self.speaker, parser=self.parser,
                           sets=choice("sets"), hold=choice("hold"), heard_before=self.heard_up_to,
-                          programme=programme.id if programme else None)
+                          programme=programme.id if programme else None, told_faint=self.told_faint)
         try:
             reason = run_session(session, self.clock, self.events)
         except BaseException:
@@ -248,6 +257,7 @@ class Live:
             raise
         finally:
             self.heard_up_to = max(self.heard_up_to, session.last_utterance)
+            self.told_faint = session.told_faint
         self._note_advice(session)
         self.wait_until_quiet()
         return reason
@@ -281,7 +291,11 @@ class Live:
             if event.partial and intent.intent != "pain":
                 continue
             self.heard_up_to = max(self.heard_up_to, event.utterance)
-            self.show(Understood(self.clock.now(), event.text, intent.intent))
+            self.show(Understood(self.clock.now(), event.text, intent.intent, level=event.level))
+            if (event.level is not None and event.level < FAINT_VOICE_DBFS and not self.told_faint
+                    and intent.intent not in ("pain", "stop")):  # those first, and alone
+                self.told_faint = True
+                self._say(FAINT_VOICE)
             if intent.intent == "pain":
                 self._pain_between_routines(event.text, intent.advice or "stop")
             elif intent.intent == "stop":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from voiceguide.audio import AudioSource, Resampler
+from voiceguide.audio import AudioSource, Resampler, VoiceMeter
 from voiceguide.background import GATE, GateSettings
 from voiceguide.denoise import Denoiser
 from voiceguide.errors import VoiceguideError
@@ -48,9 +48,11 @@ class Result:
     over_guide: bool = False
     alone: bool = True
 
-    def heard(self, t: float, utterance: int) -> Heard:
-        """This result as the event a session hears, stamped with the time of its block and its utterance."""
-        return Heard(t, self.text, self.partial, utterance, self.sure, over_guide=self.over_guide, alone=self.alone)
+    def heard(self, t: float, utterance: int, level: float | None = None) -> Heard:
+        """This result as the event a session hears, stamped with the time of its block and its utterance (and, if
+        final, how loud the voice was: ``level``)."""
+        return Heard(t, self.text, self.partial, utterance, self.sure, over_guide=self.over_guide, alone=self.alone,
+                     level=level)
 
 
 class Recognizer(Protocol):
@@ -572,22 +574,30 @@ def heard_events(source: AudioSource, recognizer: Recognizer,
                  utterances: Iterator[int] | None = None) -> Iterator[Heard | TalkedOver]:
     """Run audio through a recogniser: each result stamped with the time of the block that produced it,
     and numbered by utterance (from ``utterances``, so numbering can go on across a reconnected microphone).
-    A block marked ``talked_over`` (someone talked over the guide) is passed on as :class:`TalkedOver`."""
+    A final result carries how loud the voice was (:class:`VoiceMeter`). A block marked ``talked_over`` (someone
+    talked over the guide) is passed on as :class:`TalkedOver`."""
     numbers = utterances or itertools.count(1)
     utterance = next(numbers)
     convert = Resampler(source.sample_rate, recognizer.sample_rate)
+    meter = VoiceMeter(recognizer.sample_rate)
     t = 0.0
 
     def stamped(results: list[Result]) -> Iterator[Heard]:
         nonlocal utterance
         for result in results:
-            yield result.heard(t, utterance)
-            if not result.partial:
+            if result.partial:
+                yield result.heard(t, utterance)
+            else:
+                yield result.heard(t, utterance, meter.utterance_ended())
                 utterance = next(numbers)
 
     for block in source.blocks():
         t = block.t
         if block.talked_over:
             yield TalkedOver(t, utterance)
-        yield from stamped(recognizer.accept(convert(block.pcm), block.guide))
-    yield from stamped(recognizer.accept(convert(b"", last=True)) + recognizer.flush())
+        pcm = convert(block.pcm)
+        meter.hear(pcm, block.guide)
+        yield from stamped(recognizer.accept(pcm, block.guide))
+    pcm = convert(b"", last=True)
+    meter.hear(pcm)
+    yield from stamped(recognizer.accept(pcm) + recognizer.flush())

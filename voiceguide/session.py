@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from transitions import Machine
 
 from voiceguide.advice import ADVICE, speak_advice
+from voiceguide.audio import FAINT_VOICE_DBFS
 from voiceguide.clock import Clock
 from voiceguide.events import (
     DeviceBack,
@@ -84,6 +85,9 @@ VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as
                "louder": "That's as loud as I go.", "quieter": "That's as quiet as I go."}
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
              "To rest, or to end early, just tell me. I'm listening for how you feel the whole time.")
+# Said once, at the next moment the guide waits for them, after an utterance heard faintly (below FAINT_VOICE_DBFS)
+FAINT_VOICE = ("I can only just hear you, so I may miss what you tell me. If you can, bring the microphone closer, "
+               "or turn it up.")
 LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
 LISTEN_AGAIN = "Say start, and the name of a routine, when you want another."
 LISTEN_STOPPED = "Okay. I'm here when you need me."
@@ -92,7 +96,7 @@ NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise no
 FIXED_LINES = (LISTEN_GREETING, LISTEN_AGAIN, LISTEN_STOPPED, NO_MORE_TODAY, OPENING, PAUSED_LINE, RESUMING,
                STOPPED_LINE, HOLD_CHECK_IN, TEN_SECONDS_LEFT, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
                *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, CONFIRM_PAIN, TALKED_OVER, ASK_AGAIN,
-               *VOICE_ACK.values(), *VOICE_LIMIT.values())
+               *VOICE_ACK.values(), *VOICE_LIMIT.values(), FAINT_VOICE)
 
 # Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
 # to do). A step that waits for "ready" says its prompt again, twice, then asks if all is well, then ends the
@@ -205,7 +209,7 @@ class Session:
 
     def __init__(self, routine: Routine, clock: Clock, *, publish: Subscriber, speaker: Speaker | None = None,
                  parser: IntentParser | None = None, sets: int | None = None, hold: int | None = None,
-                 heard_before: int = 0, programme: str | None = None):
+                 heard_before: int = 0, programme: str | None = None, told_faint: bool = False):
         self.routine = routine
         self.programme = programme
         self.plan = routine.plan(sets, hold)
@@ -226,6 +230,8 @@ class Session:
         self.advice_level: str | None = None
         self.end_reason: str | None = None
         self.upcoming: list[Said | HoldStarted] = []  # timed later than now: published when the clock gets there
+        self.heard_faint = False  # an utterance came faintly: FAINT_VOICE is due when the guide next waits
+        self.told_faint = told_faint  # it has been said (in this session, or before it when ``told_faint``)
 
     # ------------------------------------------------------------ what others may ask
 
@@ -276,7 +282,8 @@ class Session:
             return  # the rest of an utterance already acted on, before this session began
         if isinstance(event, Heard):
             self.hear(event.text, partial=event.partial, at=event.t, utterance=event.utterance, sure=event.sure,
-                      typed=event.typed, over_guide=event.over_guide, talk=event.talk, alone=event.alone)
+                      typed=event.typed, over_guide=event.over_guide, talk=event.talk, alone=event.alone,
+                      level=event.level)
         elif isinstance(event, TalkedOver):
             self._talked_over(event.utterance)
         elif isinstance(event, DeviceLost):
@@ -320,7 +327,7 @@ class Session:
 
     def hear(self, text: str, *, partial: bool = False, at: float | None = None, utterance: int = 0,
              sure: bool = True, typed: bool = False, over_guide: bool = False, talk: bool = False,
-             alone: bool = True) -> Intent:
+             alone: bool = True, level: float | None = None) -> Intent:
         """Act on something the user said; partial text is only acted on for pain, and so is text read out of a
         longer stretch of talk (not ``alone``: someone talking, not a command said to the guide).
 
@@ -329,14 +336,16 @@ class Session:
         an utterance that began while the guide talked (``over_guide``), even once it has stopped; pain that is
         not sure counts there too when someone was heard talking over the guide with it (``talk``). Pain heard
         when it is not sure halts the exercise at once and asks (see :meth:`_ask_about_pain`); so does a stop
-        heard when it is not sure, and the session ends when told again (``CONFIRM_STOP``).
+        heard when it is not sure, and the session ends when told again (``CONFIRM_STOP``). An utterance acted on
+        whose voice ``level`` was faint is followed by FAINT_VOICE, once, when the guide next waits for them.
         """
         self.last_utterance = max(self.last_utterance, utterance)
         intent = self.parser.parse(text)
         if self.ended or (partial and intent.intent != "pain"):
             return intent
         if not alone and intent.intent != "pain":
-            self.publish(Understood(self.clock.now(), text, intent.intent, ignored="it came amid longer talk"))
+            self.publish(Understood(self.clock.now(), text, intent.intent, ignored="it came amid longer talk",
+                                    level=level))
             return intent
         t = self.clock.now() if at is None else at
         guarded = intent.intent in GUARDED_INTENTS
@@ -344,9 +353,10 @@ class Session:
         heard_over_talk = intent.intent == "pain" and talk and self.question is None
         if not typed and (self.speaker.busy(t) or over_guide) and not (guarded and sure) and not heard_over_talk:
             why = "the guide was speaking" if not guarded else "the guide was speaking, and it was not clear"
-            self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why))
+            self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why, level=level))
             return intent
-        self.publish(Understood(self.clock.now(), text, intent.intent))
+        self.publish(Understood(self.clock.now(), text, intent.intent, level=level))
+        self.heard_faint = self.heard_faint or (level is not None and level < FAINT_VOICE_DBFS)
         self._arm_nudges()  # they are talking: the silence follow-ups count from now
         if self.question is not None and (utterance == 0 or utterance > self.question.utterance):
             self._answer_question(intent)  # an answer is a later utterance, not the rest of the one asked about
@@ -361,6 +371,7 @@ class Session:
             self._ask(Question(utterance, CONFIRM_STOP, self.clock.now()), STOP_ASKED)
         elif not self._act(intent):
             log.info("ignored %r (%s) in state %s", text, intent.intent, self.state)
+        self._tell_if_faint()
         self.tick()
         return intent
 
@@ -586,6 +597,15 @@ class Session:
             begins = self.speaker.finishes_at(self.clock.now())  # once its instruction has been said
             self.hold = Hold(planned.seconds, _marks(planned), since=begins)
             self._schedule(HoldStarted(begins, planned.state, planned.seconds))
+        self._tell_if_faint()
+
+    def _tell_if_faint(self) -> None:
+        """Say FAINT_VOICE, once, if an utterance came faintly and the guide now waits for the user: never over a
+        hold's countdown, a question or the advice."""
+        if (self.heard_faint and not self.told_faint and not self.ended and self.mode == EXERCISING
+                and self.hold is None and self.question is None and self.current.step.kind != "timed"):
+            self.told_faint = True
+            self._say(FAINT_VOICE)
 
     def _progress(self) -> str | None:
         """At the first step of each set or rep, where the person is: "Set 2 of 3.", "Rep 5 of 8.", "Last one."."""

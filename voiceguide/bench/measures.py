@@ -229,6 +229,7 @@ class EngineFigures:
     speech: SpeechFigures
     false_stop_examples: list[str]
     sessions_mid_hold: ByNoise
+    faint: ByNoise  # phrases after which the guide would say it can only just hear them
     talk: dict[str, TalkFigures]  # by how far below the words the background talk was
     heldout: HeldOutFigures
     reaction: Reaction
@@ -285,6 +286,7 @@ class EngineFigures:
                             "testdata": self.false_stops_testdata.to_json(), **self.false_stops.to_json(),
                             "examples": self.false_stop_examples},
             "sessions halted mid-hold": self.sessions_mid_hold.to_json(),
+            "phrases heard as a faint voice": self.faint.to_json(),
             "over background talk": {level: t.to_json() for level, t in self.talk.items()},
             "held-out phrasings, spoken": self.heldout.to_json(),
             "reaction (s)": self.reaction.to_json(),
@@ -331,6 +333,7 @@ def figures(records: list[Hearing]) -> EngineFigures:
         speech=SpeechFigures.of([r for r in records if r.kind == "speech"]),
         false_stop_examples=sorted({f"{r.text} -> {' / '.join(r.finals)}" for r in false_stops})[:12],
         sessions_mid_hold=ByNoise.of([r for r in records if r.kind == "session"], "mid_hold"),
+        faint=ByNoise.of(phrases, "faint"),
         talk={level: TalkFigures.of([r for r in talk if r.noise == level])
               for level in sorted({r.noise for r in talk})},
         heldout=HeldOutFigures.of([r for r in records if r.kind == "heldout"]),

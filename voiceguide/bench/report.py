@@ -70,6 +70,8 @@ def table_rows(report: Report) -> list[tuple[str, ...]]:
     for noise in NOISES:
         row(f"false asks on phrases by voice family, {noise}", "",
             lambda e, n=noise: _by_family(e.false_asks_phrases, n))
+    for noise in NOISES:
+        row(f"heard as a faint voice (the guide says so), {noise}", "", lambda e, n=noise: _pct(e.faint.by_noise[n]))
     row("advice level as expected", "", lambda e: f"{e.advice_as_expected}/{e.pain.all.hits}")
     row("false stops, phrases", "", lambda e: _pct(e.false_stops_phrases.all))
     row("false stops, testdata speech", "", lambda e: _pct(e.false_stops_testdata))
