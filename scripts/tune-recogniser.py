@@ -69,7 +69,20 @@ clip, where the fixed floor stopped none (in the probe: "less painful now", pink
 painful", spotted and read alike). So none is taken, and the floor is fixed, as in use. About 9 minutes on 2 cores
 (apt install asterisk-core-sounds-fr-wav).
 
-    python scripts/tune-recogniser.py [--grammar | --silprob | --commands | --floor]
+With ``--floor-again``, the same question once more, on fresh clips, under a rule rewritten after that run and before
+this one. The rule it ran under counted one more calm clip stopped against 28 more pain clips halted, 61 fewer calm
+clips halted and 28 fewer of the talk's utterances heard as pain, and refused. A stop ends the exercise with advice:
+the safe way to be wrong, and the bench's goal allows 1 % of non-pain clips. A missed pain is what the guide exists
+to prevent. Only -40 dB is tried (the middle of the three: one candidate, so that a second look is not a search
+among many), on the phrasings of ``dev.tsv`` in voices no run of this script and no bench has used
+(``FRESH_VOICES``: espeak-ng en-gb-x-gbcwmd and en-us-nyc+f2; flite kal, 15 % slower), in the same four
+conditions, and the Italian prompts (a man, ``FRESH_TALK``) as the talk. The rule, written before the run: -40 dB
+replaces the fixed floor if, summed over the four conditions, it halts at least 1 % more of the pain clips, stops at
+most a quarter of the goal (0.25 % of the non-pain clips, or as many as the fixed floor if that is more), halts at
+most 1 % more of the non-pain clips, hears the talk as pain at most 5 % more often, and at the usual level alone
+halts no fewer pain clips than the fixed floor less 1 %.
+
+    python scripts/tune-recogniser.py [--grammar | --silprob | --commands | --floor | --floor-again]
 """
 
 from __future__ import annotations
@@ -109,6 +122,9 @@ SILPROBS = (0.005, 0.05, 0.1, 0.3, 1.0)  # pocketsphinx's default first
 FLOOR_LEVELS = (0.0, -20.0)  # dB: each clip of --floor as made, and 20 dB lower
 FLOORS_BELOW = (None, -35.0, -40.0, -45.0)  # the floor in use (fixed) first
 TALK = Path("/usr/share/asterisk/sounds/fr_CA_f_June")  # someone talking, for --silprob
+FRESH_VOICES = ("espeak:en-gb-x-gbcwmd:165", "espeak:en-us-nyc+f2:165", "flite:kal:1.15")  # for --floor-again
+FRESH_TALK = Path("/usr/share/asterisk/sounds/it_IT_m_Carlo")  # apt install asterisk-core-sounds-it-wav
+FLOOR_AGAIN = -40.0
 
 
 def make_clip(job: tuple[str, str, int, Path]) -> list[tuple[str, str, Path]]:
@@ -276,17 +292,18 @@ def at_levels(clips: list[tuple[str, bool, str, Path]]) -> list[tuple[str, bool,
     return out
 
 
-def choose_floor(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
-    """Whether the noise floor follows the loudest recent sound (see the module's docstring for the rule)."""
+def choose_floor(pool, clips: list[tuple[str, bool, str, Path]], again: bool = False) -> None:
+    """Whether the noise floor follows the loudest recent sound (see the module's docstring for the rules: that of
+    --floor, or with ``again`` that of --floor-again)."""
     conditions = [f"{c} {db:g}" for c in CONDITIONS for db in FLOOR_LEVELS]
     usual = [f"{c} 0" for c in CONDITIONS]
-    clips = at_levels(clips) + talk_clips(clips[0][3].parent)
+    clips = at_levels(clips) + talk_clips(clips[0][3].parent, FRESH_TALK if again else TALK)
 
     def summed(counts: dict[str, int], kind: str, outcome: str, among: list[str] = conditions) -> int:
         return total(counts, kind, outcome, among)
 
     rows = []
-    for below in FLOORS_BELOW:
+    for below in (None, FLOOR_AGAIN) if again else FLOORS_BELOW:
         counts = split_score(pool, frozenset(), clips, replace(SPHINX, floor_below=below))
         rows.append((below, counts))
         print(f"floor {'fixed' if below is None else f'{below:g} dB below'}: pain halted "
@@ -297,9 +314,11 @@ def choose_floor(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
               f"{counts.get('talk/other/utterances', 0)} times; pain / others halted: " + ", ".join(
                   f"{c} {counts[f'{c}/pain/halted']} / {counts[f'{c}/other/halted']}" for c in conditions), flush=True)
     _, fixed = rows[0]
+    gain = summed(fixed, "pain", "n") // 100 if again else 1
+    stops = max(summed(fixed, "other", "stopped"), summed(fixed, "other", "n") // 400 if again else 0)
     allowed = [(below, counts) for below, counts in rows[1:]
-               if summed(counts, "pain", "halted") > summed(fixed, "pain", "halted")
-               and summed(counts, "other", "stopped") <= summed(fixed, "other", "stopped")
+               if summed(counts, "pain", "halted") >= summed(fixed, "pain", "halted") + gain
+               and summed(counts, "other", "stopped") <= stops
                and summed(counts, "other", "halted")
                <= summed(fixed, "other", "halted") + summed(fixed, "other", "n") // 100
                and counts.get("talk/other/utterances", 0) <= 1.05 * fixed.get("talk/other/utterances", 0)
@@ -310,32 +329,33 @@ def choose_floor(pool, clips: list[tuple[str, bool, str, Path]]) -> None:
           f"{'fixed' if SPHINX.floor_below is None else f'{SPHINX.floor_below:g} dB below'}")
 
 
-def talk_clips(folder: Path) -> list[tuple[str, bool, str, Path]]:
-    """Someone talking (the French prompts), in runs of a minute, as clips of the condition "talk"."""
-    runs = in_runs(sorted(TALK.glob("*.wav")), 60.0)
+def talk_clips(folder: Path, talk: Path = TALK) -> list[tuple[str, bool, str, Path]]:
+    """Someone talking (by default the French prompts), in runs of a minute, as clips of the condition "talk"."""
+    runs = in_runs(sorted(talk.glob("*.wav")), 60.0)
     if not runs:
-        sys.exit(f"no prompts in {TALK}: apt install asterisk-core-sounds-fr-wav")
+        sys.exit(f"no prompts in {talk}: apt install asterisk-core-sounds-{talk.name[:2]}-wav")
     return [("talk", False, "talk", one_after_another(run, folder / f"talk-{n}.wav")) for n, run in enumerate(runs)]
 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="voiceguide-tune-recogniser-"))
     pain_of = {p.text: p.intent == "pain" for p in read_phrasings(PHRASINGS)}
-    jobs = [(text, voice, i * len(VOICES) + v, folder) for i, text in enumerate(pain_of)
-            for v, voice in enumerate(VOICES)]
+    voices = FRESH_VOICES if "--floor-again" in sys.argv[1:] else VOICES
+    jobs = [(text, voice, i * len(voices) + v, folder) for i, text in enumerate(pain_of)
+            for v, voice in enumerate(voices)]
     with Pool(2) as pool:
         clips = [(text, pain_of[text], condition, wav)
                  for made in pool.map(make_clip, jobs) for text, condition, wav in made]
         conditions = len({condition for _, _, condition, _ in clips})
-        print(f"{len(clips)} clips: {len(pain_of)} phrasings x {len(VOICES)} voices x {conditions} conditions")
+        print(f"{len(clips)} clips: {len(pain_of)} phrasings x {len(voices)} voices x {conditions} conditions")
         if "--grammar" in sys.argv[1:]:
             return choose_grammar(pool, clips)
         if "--silprob" in sys.argv[1:]:
             return choose_silprob(pool, clips)
         if "--commands" in sys.argv[1:]:
             return choose_commands(pool, clips)
-        if "--floor" in sys.argv[1:]:
-            return choose_floor(pool, clips)
+        if "--floor" in sys.argv[1:] or "--floor-again" in sys.argv[1:]:
+            return choose_floor(pool, clips, again="--floor-again" in sys.argv[1:])
         results = pool.map(score, [(settings, frozenset(), frozenset(), clips) for settings in SWEEP])
     base = results[0]
     def halts(counts: dict[str, int]) -> int:
