@@ -210,6 +210,25 @@ def test_listen_starts_a_routine_by_voice_and_stops_on_pain(pulse, spoken):
     assert code == 143 and "Traceback" not in err, err
 
 
+def test_a_faint_voice_is_told_it_can_only_just_be_heard_live(pulse, spoken, tmp_path):
+    from voiceguide.session import FAINT_VOICE
+
+    faint = louder(spoken["start dead bug"], -22, tmp_path / "faint.wav")  # ten times further away, and more
+    run = Running(["listen", "--engine", "sphinx"], pulse)
+    run.wait_for('said "Ready when you are.')
+    for _ in range(4):  # as a person repeats themselves when nothing seems to happen
+        play_into_mic(faint, pulse)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                run.seen.append(run.lines.get(timeout=3))
+        if f'said "{FAINT_VOICE}"' in run.seen:
+            break
+    run.proc.send_signal(signal.SIGTERM)
+    code, err = run.finish()
+    assert run.seen.count(f'said "{FAINT_VOICE}"') == 1, run.seen
+    assert code == 143 and "Traceback" not in err, err
+
+
 # ------------------------------------------------------------ a room with a loudspeaker, and doctor
 
 
