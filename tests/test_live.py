@@ -181,8 +181,8 @@ def test_start_hears_it_hurts_through_the_microphone_while_the_guide_talks(pulse
     assert run.seen[-1] == "ended pain"
 
 
-def _say_until(run: Running, wav: Path, env: dict[str, str], state: str, attempts: int = 4) -> None:
-    """Say ``wav`` into the microphone until the session reaches ``state``, as a person repeats themselves.
+def _say_until(run: Running, wav: Path, env: dict[str, str], line: str, attempts: int = 4) -> None:
+    """Say ``wav`` into the microphone until ``line`` is printed (say, "state setup"), as a person repeats themselves.
 
     A command said over the guide's voice is ignored by design, and the null sink's capture timing
     sometimes garbles a phrase that decodes cleanly from the file; each try is in ``run.seen``.
@@ -192,16 +192,16 @@ def _say_until(run: Running, wav: Path, env: dict[str, str], state: str, attempt
         with contextlib.suppress(queue.Empty):
             while True:
                 run.seen.append(run.lines.get(timeout=3))
-        if f"state {state}" in run.seen:
+        if line in run.seen:
             return
-    raise AssertionError(f"never reached {state} after {attempts} tries: {run.seen}")
+    raise AssertionError(f"never printed {line!r} after {attempts} tries: {run.seen}")
 
 
 def test_listen_starts_a_routine_by_voice_and_stops_on_pain(pulse, spoken):
     run = Running(["listen", "--engine", "sphinx"], pulse)
     run.wait_for('said "Ready when you are.')
-    _say_until(run, spoken["start dead bug"], pulse, "setup")
-    _say_until(run, spoken["ready"], pulse, "lower", attempts=8)
+    _say_until(run, spoken["start dead bug"], pulse, "state setup")
+    _say_until(run, spoken["ready"], pulse, "state lower", attempts=8)
     play_into_mic(spoken["it hurts"], pulse)
     run.wait_for("state stop_and_advise", timeout=20)
     run.wait_for('said "Say start, and the name of a routine, when you want another."')
@@ -216,13 +216,7 @@ def test_a_faint_voice_is_told_it_can_only_just_be_heard_live(pulse, spoken, tmp
     faint = louder(spoken["start dead bug"], -22, tmp_path / "faint.wav")  # ten times further away, and more
     run = Running(["listen", "--engine", "sphinx"], pulse)
     run.wait_for('said "Ready when you are.')
-    for _ in range(4):  # as a person repeats themselves when nothing seems to happen
-        play_into_mic(faint, pulse)
-        with contextlib.suppress(queue.Empty):
-            while True:
-                run.seen.append(run.lines.get(timeout=3))
-        if f'said "{FAINT_VOICE}"' in run.seen:
-            break
+    _say_until(run, faint, pulse, f'said "{FAINT_VOICE}"')
     run.proc.send_signal(signal.SIGTERM)
     code, err = run.finish()
     assert run.seen.count(f'said "{FAINT_VOICE}"') == 1, run.seen
@@ -243,7 +237,7 @@ def test_in_a_room_with_a_loudspeaker_a_whole_routine_runs_without_stopping_itse
     run = Running(["start", "glute-bridge", "--engine", "sphinx"], loudspeaker_room)
     run.wait_for('said "Say ready when you are set."')
     time.sleep(3.0)  # the user answers once the line (2 s) is over: what this test watches is the guide's own voice
-    _say_until(run, spoken["ready"], loudspeaker_room, "lift", attempts=8)
+    _say_until(run, spoken["ready"], loudspeaker_room, "state lift", attempts=8)
     run.wait_for("ended", timeout=240)
     code, err = run.finish()
     heard = [line for line in run.seen if line.startswith("heard")]
