@@ -27,7 +27,7 @@ BLOCK_SECONDS = 0.1
 QUIET = 30.0  # an int16 RMS below this is silence (about -60 dBFS)
 VOICE_FRAMES = 30  # a voice's level: the loudest 0.3 s (30 frames of 10 ms) of what is heard
 # The bench's clips reach that level at -17 to -23 dBFS (medians; -32 at the least) as it usually hears them, and at
-# -43 dBFS (-36 at the most) in "low pink 10 dB", where it halts for 63 % of pain rather than 91 %: halfway.
+# -43 dBFS (-36 at the most) in "low pink 10 dB", where it halts for 73 % of pain rather than 91 %: halfway.
 FAINT_VOICE_DBFS = -33.0
 METER_SECONDS = 10.0  # an utterance's level is measured over at most this much audio before its end
 
