@@ -131,7 +131,7 @@ def test_bad_audio_file_is_a_clear_error(tmp_path):
 
 HEAR_TWO_STREAMS = """
 import sys
-from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
+from voiceguide.audio import WavSource
 from voiceguide.recognizers import heard_events
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.routines import load_library
@@ -211,7 +211,7 @@ def test_a_wav_with_an_unusable_rate_is_a_clear_error(tmp_path, rate):
 
 STREAMED = """
 import resource, sys
-from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
+from voiceguide.audio import WavSource
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 blocks = sum(1 for _ in WavSource(sys.argv[1], sample_rate=16000).blocks())
 print(blocks, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)

@@ -43,6 +43,11 @@ def frame_powers(samples: np.ndarray, frame: int) -> np.ndarray:
     return (frames ** 2).mean(axis=1)
 
 
+def faint(level: float | None) -> bool:
+    """Is a voice ``level`` (dBFS; None: not measured, typed) too quiet to be heard well?"""
+    return level is not None and level < FAINT_VOICE_DBFS
+
+
 def voice_level(powers: np.ndarray) -> float:
     """How loud a voice is (dBFS), from the mean squares of its 10 ms frames: its loudest 0.3 s (VOICE_FRAMES
     frames, wherever they fall), so the silence around it does not count; -120 for none."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceguide import audio
 from voiceguide.audio import frame_powers
 
 RATE = 16000
@@ -101,12 +102,7 @@ def write_wav(signal: np.ndarray, out: Path) -> Path:
 
 def rms(path: Path) -> float:
     """RMS amplitude of a WAV (full scale = 1)."""
-    return _level(samples(path))
-
-
-def _level(signal: np.ndarray) -> float:
-    """RMS amplitude of int16-scale ``signal`` (full scale = 1)."""
-    return float(np.sqrt(np.mean(np.square(signal / 32768.0)))) if len(signal) else 0.0
+    return audio.rms(samples(path)) / 32768
 
 
 @functools.lru_cache(maxsize=4)
@@ -135,7 +131,8 @@ def add_noise(clean: Path, snr_db: float, out: Path, speech: Path | None = None,
         noise = np.tile(talk, (first + len(words)) // len(talk) + 1)[first:first + len(words)]
     else:
         noise = _noise(kind, 60 * (len(words) // (60 * RATE) + 1))[:len(words)]
-    gain = (rms(speech) if speech else _level(words)) / (10 ** (snr_db / 20)) / max(_level(noise), 1e-9)
+    level = audio.rms(samples(speech) if speech else words)  # int16 scale, as the noise's: the ratio is what counts
+    gain = level / (10 ** (snr_db / 20)) / max(audio.rms(noise), 1e-9)
     # Both halved, as sox -m does: the ratio (the SNR) is what counts.
     return write_wav(0.5 * words + gain / 2 * noise, out)
 
@@ -186,7 +183,7 @@ def talker(folder: Path) -> Path | None:
 def speech_end(path: Path) -> float:
     """Seconds from the start of a clean clip to the end of its speech (last 10 ms frame above -40 dB of peak)."""
     frame = RATE // 100
-    level = np.sqrt(frame_powers(samples(path).astype(np.float64), frame))
+    level = np.sqrt(frame_powers(samples(path), frame))
     loud = np.flatnonzero(level > level.max() / 100)
     return float((loud[-1] + 1) * frame / RATE) if len(loud) else 0.0
 

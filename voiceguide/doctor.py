@@ -10,7 +10,7 @@ from importlib import metadata
 
 import numpy as np
 
-from voiceguide.audio import FAINT_VOICE_DBFS, frame_powers, voice_level
+from voiceguide.audio import FAINT_VOICE_DBFS, faint, frame_powers, voice_level
 
 PACKAGES = ("voiceguide", "vosk", "pocketsphinx", "sounddevice", "pyttsx3", "transitions", "rich", "platformdirs",
             "simplemma", "rapidfuzz")
@@ -95,7 +95,7 @@ def _voice(device: int | str | None = None, seconds: float = VOICE_SECONDS,
     if level < SILENT_DBFS:
         return Check("voice level", "warn", "no voice heard: digital silence",
                      "unmute the microphone, raise its gain (alsamixer), or pick another with --device N")
-    if level < FAINT_VOICE_DBFS:
+    if faint(level):
         return Check("voice level", "warn", found + ": faint, and it will miss more of what you say (pain too)",
                      "bring the microphone closer, or raise its gain (alsamixer); then run doctor --voice again")
     return Check("voice level", "ok", found)

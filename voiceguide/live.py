@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from voiceguide.advice import speak_advice
-from voiceguide.audio import FAINT_VOICE_DBFS, AudioError, MicrophoneSource, shield_from_signals
+from voiceguide.audio import AudioError, MicrophoneSource, faint, shield_from_signals
 from voiceguide.clock import MonotonicClock
 from voiceguide.config import Settings
 from voiceguide.echo import RATE as ECHO_RATE
@@ -292,8 +292,7 @@ class Live:
                 continue
             self.heard_up_to = max(self.heard_up_to, event.utterance)
             self.show(Understood(self.clock.now(), event.text, intent.intent, level=event.level))
-            if (event.level is not None and event.level < FAINT_VOICE_DBFS and not self.told_faint
-                    and intent.intent not in ("pain", "stop")):  # those first, and alone
+            if faint(event.level) and not self.told_faint and intent.intent not in ("pain", "stop"):  # those alone
                 self.told_faint = True
                 self._say(FAINT_VOICE)
             if intent.intent == "pain":

@@ -235,7 +235,8 @@ class SphinxRecognizer:
         self.denoiser = Denoiser(settings.suppression, settings.gate)
         # The endpointer hears the floor at one level; the decoders, below a quiet voice (see denoise.py).
         self.floor = NoiseFloor(settings.floor)
-        self.voice_floor = NoiseFloor(settings.floor, settings.floor_below) if settings.floor_below else None
+        below = settings.floor_below
+        self.voice_floor = NoiseFloor(settings.floor, below) if below is not None else None
         self._new_stream()
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length

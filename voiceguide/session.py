@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from transitions import Machine
 
 from voiceguide.advice import ADVICE, speak_advice
-from voiceguide.audio import FAINT_VOICE_DBFS
+from voiceguide.audio import faint
 from voiceguide.clock import Clock
 from voiceguide.events import (
     DeviceBack,
@@ -85,7 +85,7 @@ VOICE_LIMIT = {"slower": "That's as slow as I go.", "faster": "That's as fast as
                "louder": "That's as loud as I go.", "quieter": "That's as quiet as I go."}
 HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resume to carry on. "
              "To rest, or to end early, just tell me. I'm listening for how you feel the whole time.")
-# Said once, at the next moment the guide waits for them, after an utterance heard faintly (below FAINT_VOICE_DBFS)
+# Said once, at the next moment the guide waits for them, after an utterance heard faintly (audio.faint)
 FAINT_VOICE = ("I can only just hear you, so I may miss what you tell me. If you can, bring the microphone closer, "
                "or turn it up.")
 LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
@@ -356,7 +356,7 @@ class Session:
             self.publish(Understood(self.clock.now(), text, intent.intent, ignored=why, level=level))
             return intent
         self.publish(Understood(self.clock.now(), text, intent.intent, level=level))
-        self.heard_faint = self.heard_faint or (level is not None and level < FAINT_VOICE_DBFS)
+        self.heard_faint = self.heard_faint or faint(level)
         self._arm_nudges()  # they are talking: the silence follow-ups count from now
         if self.question is not None and (utterance == 0 or utterance > self.question.utterance):
             self._answer_question(intent)  # an answer is a later utterance, not the rest of the one asked about

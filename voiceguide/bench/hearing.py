@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
+from voiceguide.audio import WavSource, faint
 from voiceguide.bench.language import Phrasing
 from voiceguide.bench.plan import (
     AT_EVERY_SPEED,
@@ -81,7 +81,7 @@ class Hearing:
     utterances_stopped: int = 0  # and of those, heard as sure pain (each would stop it)
     utterances_commanding: int = 0  # its utterances read as a command (stop, pause, next, ...) alone
     utterances_ending: int = 0  # and of those, "stop" (each would end the session)
-    faint: bool = False  # an utterance acted on came below FAINT_VOICE_DBFS: the guide would say so
+    faint: bool = False  # an utterance acted on came faintly (audio.faint): the guide would say so
 
     @property
     def halted(self) -> bool:
@@ -167,8 +167,7 @@ def judge(record: Hearing, heard: list[tuple[Heard, float]], routine: Routine, o
     log: list[OutputEvent] = []
     simulate(routine, events, publish=log.append, hold=hold)
     _note_finals(record, [h for h, _ in heard if not h.partial])
-    record.faint = any(isinstance(e, Understood) and e.ignored is None and e.level is not None
-                       and e.level < FAINT_VOICE_DBFS for e in log)
+    record.faint = any(isinstance(e, Understood) and e.ignored is None and faint(e.level) for e in log)
     halt = next((e for e in log if isinstance(e, PainReported) or (isinstance(e, Paused) and e.by == "unsure")), None)
     if halt is None:
         return record
