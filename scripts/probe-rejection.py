@@ -15,11 +15,13 @@ pain is a halt.
 - ``stable``: how long a partial must stay the best reading (one word, several words) before it counts.
 - ``final``: of the utterances read as pain, which were so in a partial, in the final reading, and whether
   the final reading was the utterance alone (``SphinxSettings.alone_seconds``).
+- ``garbage``: a garbage model beside the phrases, entered at a weight: a loop of the acoustic model's own
+  speech-garbage phone (+SPN+, its "[SPEECH]"), or a free loop of its 39 phones.
 
-About 25 minutes for all four on 2 cores (``filler`` 15, ``weight`` and ``stable`` 4 each, ``final`` 2); the
-prompts come from ``apt install asterisk-core-sounds-fr-wav``.
+About 37 minutes for all five on 2 cores (``filler`` 15, ``garbage`` 12, ``weight`` and ``stable`` 4 each, ``final``
+2); the prompts come from ``apt install asterisk-core-sounds-fr-wav``.
 
-    python scripts/probe-rejection.py filler|weight|stable|final
+    python scripts/probe-rejection.py filler|weight|stable|final|garbage
 """
 
 from __future__ import annotations
@@ -51,11 +53,15 @@ _spec.loader.exec_module(tune_recogniser)
 
 TALK = Path("/usr/share/asterisk/sounds/fr_CA_f_June")
 FILLER_WORDS = 30
+CONSONANTS = {"B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH", "T", "TH", "V",
+              "W", "Y", "Z", "ZH"}  # the wheel's English model's, with recognizers.VOWELS its 39 phones
 SETTINGS = {  # the settings each probe tries; the first is the recogniser in use
     "filler": [("in use", 0.0), *(("loop", w) for w in (1e-15, 1e-21, 1e-27, 1e-30)), ("embed", 1e-21)],
     "weight": [1.0, 3.0, 10.0, 100.0],
     "stable": [(0.25, 0.1), (0.25, 0.15), (0.25, 0.2), (0.35, 0.15)],
     "final": [None],
+    "garbage": [("in use", 0.0), *(("spn", w) for w in (1e-5, 1e-10, 1e-20)),
+                *(("phones", w) for w in (1e-10, 1e-20, 1e-23, 1e-26, 1e-30))],
 }
 
 
@@ -92,6 +98,15 @@ class Probed(SphinxRecognizer):
                 utt += f" | /{w:g}/ <other> <user> | /{w:g}/ <user> <other> | /{w:g}/ <other> <user> <other>"
             self._use(f"public <utt> = {utt};\n<user> = {' | '.join(self.phrases)};\n<other> = <fill>+;\n"
                       f"<fill> = {' | '.join(f'fill-{w}' for w in words)};")
+
+        elif probe == "garbage" and setting[0] != "in use":
+            shape, w = setting
+            units = ["+SPN+"] if shape == "spn" else sorted(recognizers.VOWELS | CONSONANTS)
+            for i, phone in enumerate(units):
+                self.decoder.add_word(f"fill-{phone.strip('+').lower()}", phone, i == len(units) - 1)
+            fills = " | ".join(f"fill-{phone.strip('+').lower()}" for phone in units)
+            self._use(f"public <utt> = /1/ <user> | /{w:g}/ <other>;\n<user> = {' | '.join(self.phrases)};\n"
+                      f"<other> = <fill>+;\n<fill> = {fills};")
 
     def _use(self, rules: str) -> None:
         self.decoder.add_jsgf_string("user", f"#JSGF V1.0;\ngrammar user;\n{rules}\n")
