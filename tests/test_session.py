@@ -29,6 +29,7 @@ from voiceguide.session import (
     PAUSED_LINE,
     STOP_AND_ADVISE,
     TALKED_OVER,
+    UNSURE_AGAIN,
     Session,
     run_session,
 )
@@ -344,6 +345,44 @@ def test_unsure_pain_halts_and_asks_and_the_answer_decides():
     d.session.hear("ow", utterance=9, sure=False)
     d.run_timers(until=d.clock.t + 10)  # no answer: the safe reading
     assert d.session.state == STOP_AND_ADVISE
+
+
+def test_the_second_fine_after_unsure_pain_is_told_what_makes_the_guide_unsure_once():
+    """Someone else's talk near the microphone halts the embedded recogniser often: the second time the user says
+    they are fine, the guide says what makes it unsure before carrying on, and never again in the session."""
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    for utterance, answer in ((7, "fine"), (9, "i'm okay"), (11, "yes")):
+        d.run_timers(until=d.clock.t + 2)
+        d.session.hear("ow", utterance=utterance, sure=False)
+        assert (d.session.state, d.lines()[-1]) == (PAUSED, CONFIRM_PAIN)
+        d.session.hear(answer, utterance=utterance + 1)
+        assert d.session.state == "hold"
+        assert (UNSURE_AGAIN in d.lines()[-4:]) == (utterance == 9)
+    assert d.lines().count(UNSURE_AGAIN) == 1
+    run_through(d)
+    assert d.session.end_reason == "completed"
+
+
+@pytest.mark.parametrize("first", ["talk", "stop", "pain"])
+def test_only_fine_after_unsure_pain_counts_towards_saying_what_makes_it_unsure(first):
+    """Talk over the guide or an unclear stop, answered, or pain then confirmed: none of them was pain heard for
+    nothing, so one later fine after unsure pain is not yet the second."""
+    d = drive(LIBRARY["spinal-twist"])
+    d.say("ready", at=1)
+    d.run_timers(until=5)
+    if first == "talk":
+        d.session.handle(TalkedOver(d.clock.t, 7))
+        d.run_timers(until=d.clock.t + LISTEN_FIRST + 0.1)
+        d.session.hear("fine", utterance=8)
+    elif first == "stop":
+        d.session.hear("stop", utterance=7, sure=False)
+        d.session.hear("resume", utterance=8)
+    assert d.session.state == "hold"
+    d.session.hear("ow", utterance=9, sure=False)
+    d.session.hear("fine" if first != "pain" else "it hurts", utterance=10)
+    assert UNSURE_AGAIN not in d.lines()
+    assert d.session.state == ("hold" if first != "pain" else STOP_AND_ADVISE)
 
 
 @pytest.mark.parametrize("answer, ends", [("stop", "stopped"), ("i'm done for today", "stopped"), ("resume", None),

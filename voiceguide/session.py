@@ -88,6 +88,11 @@ HELP_LINE = ("Say ready or next to move on, repeat to hear a step again, or resu
 # Said once, at the next moment the guide waits for them, after an utterance heard faintly (audio.faint)
 FAINT_VOICE = ("I can only just hear you, so I may miss what you tell me. If you can, bring the microphone closer, "
                "or turn it up.")
+# Said once, when the user has answered twice that they are fine after pain the guide was not sure of: what makes
+# it unsure, so that its questions make sense (someone else's talk halts the embedded recogniser often: README)
+UNSURE_AGAIN = ("Thanks. That's twice I've had to check. Other voices, a television or noise near the microphone can "
+                "make me unsure, so a quieter room will help.")
+UNSURE_TOLD_AFTER = 2  # the answers of fine to unsure pain after which UNSURE_AGAIN is said
 LISTEN_GREETING = "Ready when you are. Say start, and the name of a routine."
 LISTEN_AGAIN = "Say start, and the name of a routine, when you want another."
 LISTEN_STOPPED = "Okay. I'm here when you need me."
@@ -96,7 +101,7 @@ NO_MORE_TODAY = ("Because of what you told me, I won't start another exercise no
 FIXED_LINES = (LISTEN_GREETING, LISTEN_AGAIN, LISTEN_STOPPED, NO_MORE_TODAY, OPENING, PAUSED_LINE, RESUMING,
                STOPPED_LINE, HOLD_CHECK_IN, TEN_SECONDS_LEFT, ACK, HELP_LINE, MIC_LOST, MIC_BACK, DEAF,
                *ARE_YOU_OK.values(), NO_ANSWER, TAKE_YOUR_TIME, CONFIRM_PAIN, TALKED_OVER, ASK_AGAIN,
-               *VOICE_ACK.values(), *VOICE_LIMIT.values(), FAINT_VOICE)
+               *VOICE_ACK.values(), *VOICE_LIMIT.values(), FAINT_VOICE, UNSURE_AGAIN)
 
 # Silence is followed up, never waited out forever: (seconds since the step began or the user last spoke, what
 # to do). A step that waits for "ready" says its prompt again, twice, then asks if all is well, then ends the
@@ -232,6 +237,7 @@ class Session:
         self.upcoming: list[Said | HoldStarted] = []  # timed later than now: published when the clock gets there
         self.heard_faint = False  # an utterance came faintly: FAINT_VOICE is due when the guide next waits
         self.told_faint = told_faint  # it has been said (in this session, or before it when ``told_faint``)
+        self.fine_after_unsure = 0  # how often they said they were fine after pain it was not sure of
 
     # ------------------------------------------------------------ what others may ask
 
@@ -472,7 +478,7 @@ class Session:
 
     def _answer_question(self, intent: Intent) -> None:
         """Pain or a no stops with the advice (a no to whether to end keeps it halted); fine (or yes, or carry on)
-        goes on; stop ends."""
+        goes on (the second time after unsure pain, saying first what makes it unsure: UNSURE_AGAIN); stop ends."""
         asked, kind = self.question, intent.intent
         assert asked is not None
         if kind == "pain":
@@ -489,6 +495,10 @@ class Session:
             self.question = None
             if self.paused_by not in QUESTIONS:
                 return
+            if self.paused_by == "unsure":
+                self.fine_after_unsure += 1
+                if self.fine_after_unsure == UNSURE_TOLD_AFTER:
+                    self._say(UNSURE_AGAIN)
             if kind == "ready" and self.current.step.kind == "wait":
                 self._unpause()  # "ready" at a step that waits for it: they are ready, so go on
                 self._move_on(kind)
