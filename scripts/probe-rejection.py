@@ -91,22 +91,22 @@ class Probed(SphinxRecognizer):
         elif probe == "filler" and setting[0] != "in use":
             shape, w = setting
             words = commonest_words(FILLER_WORDS, {w for p in pain for w in p.split()})
-            for i, (word, phones) in enumerate(words.items()):
-                self.decoder.add_word(f"fill-{word}", phones, i == len(words) - 1)
-            utt = f"/1/ <user> | /{w:g}/ <other>"
-            if shape == "embed":
-                utt += f" | /{w:g}/ <other> <user> | /{w:g}/ <user> <other> | /{w:g}/ <other> <user> <other>"
-            self._use(f"public <utt> = {utt};\n<user> = {' | '.join(self.phrases)};\n<other> = <fill>+;\n"
-                      f"<fill> = {' | '.join(f'fill-{w}' for w in words)};")
-
+            self._beside({f"fill-{word}": phones for word, phones in words.items()}, w, embed=shape == "embed")
         elif probe == "garbage" and setting[0] != "in use":
             shape, w = setting
             units = ["+SPN+"] if shape == "spn" else sorted(recognizers.VOWELS | CONSONANTS)
-            for i, phone in enumerate(units):
-                self.decoder.add_word(f"fill-{phone.strip('+').lower()}", phone, i == len(units) - 1)
-            fills = " | ".join(f"fill-{phone.strip('+').lower()}" for phone in units)
-            self._use(f"public <utt> = /1/ <user> | /{w:g}/ <other>;\n<user> = {' | '.join(self.phrases)};\n"
-                      f"<other> = <fill>+;\n<fill> = {fills};")
+            self._beside({f"fill-{phone.strip('+').lower()}": phone for phone in units}, w)
+
+    def _beside(self, fillers: dict[str, str], weight: float, embed: bool = False) -> None:
+        """The grammar with a loop of ``fillers`` (word: phones, each read as nothing) beside the phrases, entered
+        at ``weight``; with ``embed``, also before and after a phrase."""
+        for i, (word, phones) in enumerate(fillers.items()):
+            self.decoder.add_word(word, phones, i == len(fillers) - 1)
+        utt = f"/1/ <user> | /{weight:g}/ <other>"
+        if embed:
+            utt += f" | /{weight:g}/ <other> <user> | /{weight:g}/ <user> <other> | /{weight:g}/ <other> <user> <other>"
+        self._use(f"public <utt> = {utt};\n<user> = {' | '.join(self.phrases)};\n<other> = <fill>+;\n"
+                  f"<fill> = {' | '.join(fillers)};")
 
     def _use(self, rules: str) -> None:
         self.decoder.add_jsgf_string("user", f"#JSGF V1.0;\ngrammar user;\n{rules}\n")
