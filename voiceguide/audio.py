@@ -159,6 +159,8 @@ class WavSource:
     def _mono(self, frames: bytes) -> np.ndarray:
         dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[self.width]
         whole = len(frames) - len(frames) % (self.width * self.channels)
+        if self.width == 2 and self.channels == 1:  # already what the recognisers take
+            return np.frombuffer(frames[:whole], dtype=np.int16)
         raw = np.frombuffer(frames[:whole], dtype=dtype).astype(np.float64)
         if self.width == 1:
             raw = (raw - 128) * 256

@@ -60,6 +60,9 @@ class Reverb:
         self.tail = np.zeros(self.size)
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
+        if not block.any():  # silence: only the room's tail is heard, as the transform would give it
+            heard, self.tail = self.tail[:len(block)], np.concatenate([self.tail[len(block):], np.zeros(len(block))])
+            return heard
         full = np.fft.irfft(np.fft.rfft(block, self.size) * self.spectrum, self.size) + self.tail
         self.tail = np.concatenate([full[len(block):], np.zeros(len(block))])
         return full[:len(block)]

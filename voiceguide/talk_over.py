@@ -70,12 +70,12 @@ class TalkOverGuide:
         self.slowest = (10 ** (-min(DECAYS_DB) / 10)) ** np.arange(hold)[:, None]
         self.mixes = np.array(MIXES)[:, None, None]
         self.references: deque[np.ndarray] = deque(maxlen=hold)
-        self.nothing = np.zeros(len(self.edges) - 1)  # the bands of a frame the guide played nothing in
-        self.tails = np.zeros((len(DECAYS_DB), len(self.nothing)))  # the reference summed, fading, per decay
+        self.tails = np.zeros((len(DECAYS_DB), len(self.edges) - 1))  # the reference summed, fading, per decay
         self.silent_for = 0  # frames since the guide last played anything
         self.heard_tail = np.zeros(WINDOW - HOP)
         self.played_tail = np.zeros(WINDOW - HOP)
         self.quiet: deque[np.ndarray] = deque(maxlen=HISTORY)  # band energies heard while the guide was silent
+        self.noise: np.ndarray | float | None = None  # their median per band (the room's noise); None: to work out
         self.forget()
 
     def forget(self) -> None:
@@ -97,27 +97,28 @@ class TalkOverGuide:
         heard = np.concatenate([self.heard_tail, heard.astype(np.float64)])
         played = np.concatenate([self.played_tail, played.astype(np.float64)])
         self.heard_tail, self.played_tail = heard[-(WINDOW - HOP):], played[-(WINDOW - HOP):]
-        noise: np.ndarray | float | None = None  # the room's noise per band, worked out only when needed
+        if len(heard) < WINDOW:
+            return 0
+        # every frame's bands at once (those of a frame the guide played nothing in are nothing: all zero)
+        frames, playing = _windows(heard), _windows(played)
+        mics, references, sounding = self._bands(frames), self._bands(playing), playing.any(axis=1)
         talk = 0
-        for start in range(0, len(heard) - WINDOW + 1, HOP):
-            frame, reference = heard[start:start + WINDOW], played[start:start + WINDOW]
-            mic = self._bands(frame)
-            self.silent_for = 0 if reference.any() else self.silent_for + 1
-            played_now = self._bands(reference) if not self.silent_for else self.nothing
+        for i, (mic, played_now) in enumerate(zip(mics, references, strict=True)):
+            self.silent_for = 0 if sounding[i] else self.silent_for + 1
             self.references.appendleft(played_now)
             self.tails = self.tails * self.fading + played_now
             if self.silent_for >= len(self.references):  # the guide has been silent for the whole hold
-                self.quiet.append(mic)
+                self._heard_quiet(mic)
                 continue
             history = np.array(self.references)
             if (history * self.slowest[: len(history)]).max(axis=0).sum() < AUDIBLE * len(mic):  # its echo has died
-                self.quiet.append(mic)
+                self._heard_quiet(mic)
                 continue
             shapes = self._shapes(history)
-            if noise is None:
-                noise = percentiles(np.array(self.quiet).T, (50,))[0] if self.quiet else 0.0
-            loud = rms(frame[HOP // 2: HOP // 2 + HOP]) >= QUIET  # a frame of silence is not talk
-            above = mic > self.margin * (self.gain * shapes[self.shape] + noise)
+            if self.noise is None:
+                self.noise = percentiles(np.array(self.quiet).T, (50,))[0] if self.quiet else 0.0
+            loud = rms(frames[i, HOP // 2: HOP // 2 + HOP]) >= QUIET  # a frame of silence is not talk
+            above = mic > self.margin * (self.gain * shapes[self.shape] + self.noise)
             is_talk = self.ready and loud and bool(above.mean() >= SHARE)
             talk += int(is_talk)
             if not is_talk:  # learnt from the guide's voice alone
@@ -126,6 +127,11 @@ class TalkOverGuide:
                 if self.learnt % REFIT == 0:
                     self._fit()
         return talk
+
+    def _heard_quiet(self, mic: np.ndarray) -> None:
+        """A frame heard with the guide's echo gone: the room's noise, learnt again when next needed."""
+        self.quiet.append(mic)
+        self.noise = None
 
     def _shapes(self, history: np.ndarray) -> np.ndarray:
         """The echo's shape in each band, for each mix of direct sound and tail and each decay (mixes x decays,
@@ -142,10 +148,16 @@ class TalkOverGuide:
         self.shape = int(np.argmin((high - low).mean(axis=1)))
         self.gain = np.exp(high[self.shape])
 
-    def _bands(self, frame: np.ndarray) -> np.ndarray:
-        energy = np.abs(np.fft.rfft(frame * self.window)) ** 2
-        summed = np.concatenate([[0.0], np.cumsum(energy)])
-        return summed[self.edges[1:]] - summed[self.edges[:-1]]
+    def _bands(self, frames: np.ndarray) -> np.ndarray:
+        """The energy in each band of each frame (frames x WINDOW samples)."""
+        energy = np.abs(np.fft.rfft(frames * self.window, axis=-1)) ** 2
+        summed = np.concatenate([np.zeros((len(frames), 1)), np.cumsum(energy, axis=-1)], axis=-1)
+        return summed[:, self.edges[1:]] - summed[:, self.edges[:-1]]
+
+
+def _windows(samples: np.ndarray) -> np.ndarray:
+    """The WINDOW-long frames of ``samples``, HOP apart (as many whole ones as there are)."""
+    return np.lib.stride_tricks.sliding_window_view(samples, WINDOW)[::HOP]
 
 
 def percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:

@@ -64,13 +64,16 @@ def guiding_cpu(engine: str, model: str | None, seconds: float, folder: Path) ->
 def _cpu_share(command: list[str], engine: str, model: str | None, seconds: float, settle: float, folder: Path,
                loopback: bool, how: str) -> tuple[float | None, str]:
     """Share of one core ``voiceguide COMMAND`` uses over ``seconds``, from ``settle`` seconds after it first
-    speaks, against a private PulseAudio daemon (its loudspeaker looped into its microphone if ``loopback``)."""
+    speaks, against a private PulseAudio daemon (its loudspeaker looped into its microphone if ``loopback``),
+    with its own files in a folder of ``folder``: two commands can be measured at once."""
     from voiceguide.virtual_audio import PulseUnavailable, loudspeaker_into_mic, pulse_daemon
 
+    own = folder / command[0]
+    own.mkdir(exist_ok=True)
     try:
-        with pulse_daemon(folder / "pulse") as env, loudspeaker_into_mic(env) if loopback else nullcontext():
+        with pulse_daemon(own / "pulse") as env, loudspeaker_into_mic(env) if loopback else nullcontext():
             proc = subprocess.Popen([sys.executable, "-m", "voiceguide", *command, *_engine_args(engine, model)],
-                                    env={**env, **_child_env(folder)}, text=True, stdin=subprocess.PIPE,
+                                    env={**env, **_child_env(own)}, text=True, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             assert proc.stdout is not None
             try:
