@@ -99,7 +99,7 @@ class TalkOverGuide:
         self.heard_tail, self.played_tail = heard[-(WINDOW - HOP):], played[-(WINDOW - HOP):]
         if len(heard) < WINDOW:
             return 0
-        # every frame's bands at once (those of a frame the guide played nothing in are nothing: all zero)
+        # every frame's bands in one transform (a frame the guide played nothing in has bands of zero)
         frames, playing = _windows(heard), _windows(played)
         mics, references, sounding = self._bands(frames), self._bands(playing), playing.any(axis=1)
         talk = 0
