@@ -17,6 +17,7 @@ from voiceguide.audio import FAINT_VOICE_DBFS, WavSource
 from voiceguide.corpus import add_noise, louder, session_audio
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.events import Heard
+from voiceguide.recognizers import SPHINX as SPHINX_SETTINGS
 from voiceguide.recognizers import heard_events
 from voiceguide.session import FAINT_VOICE, STOP_AND_ADVISE
 from voiceguide.simulate import simulate
@@ -49,6 +50,29 @@ def test_spoken_it_hurts_halts_the_exercise_at_once(recordings, voice, snr, tmp_
     assert 4.0 < halt["t"] < 6.5  # while or just after "it hurts" (starting at 4 s) is said
     if halt["state"] == "paused":  # not sure it was pain: halted at once to ask
         assert next(e for e in events if e["type"] == "pause")["by"] == "unsure"
+
+
+def test_pain_the_grammar_loses_is_found_on_a_second_look(tmp_path):
+    """pocketsphinx's search can lose every path through the grammar before a word's last sounds, and hear nothing
+    at all; the utterance is then decoded again whole, with wider beams, and pain read there halts to ask."""
+    wav = session_audio([(0.4, "pain")], "espeak:en-us+f3:130", tmp_path, "pain")
+    no_second_look = replace(SPHINX_SETTINGS, second_look=None)
+    without = build_recognizer(EngineChoice("sphinx"), LIBRARY, 16000, sphinx=no_second_look)
+    assert list(heard_events(WavSource(wav), without)) == []
+    heard = list(heard_events(WavSource(wav), sphinx()))
+    assert [(h.text, h.partial, h.sure) for h in heard] == [("pain", False, False)]
+    events, publish = json_collector()
+    simulate(LIBRARY["spinal-twist"], [Heard(0.0, "ready"), *(replace(h, t=h.t + 1.0) for h in heard)],
+             publish=publish, hold=30)
+    assert next(e for e in events if e["type"] == "pause")["by"] == "unsure"  # halted at once to ask
+
+
+def test_a_second_look_reports_pain_and_nothing_else(tmp_path):
+    """A command the grammar lost is not taken from the second look: only pain is (a command needs good evidence)."""
+    wav = session_audio([(0.4, "okay ready")], "espeak:en-gb-x-rp:130", tmp_path, "ready")
+    recognizer = sphinx()
+    assert list(heard_events(WavSource(wav), recognizer)) == []
+    assert recognizer.second.hyp().hypstr == "okay ready"  # it was looked at again, and read right
 
 
 def test_words_between_stretches_of_digital_silence_are_heard(tmp_path):
@@ -132,7 +156,7 @@ def test_bad_audio_file_is_a_clear_error(tmp_path):
 HEAR_TWO_STREAMS = """
 import sys
 from voiceguide.audio import WavSource
-from voiceguide.recognizers import heard_events
+from voiceguide.recognizers import SPHINX as SPHINX_SETTINGS, heard_events
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.routines import load_library
 

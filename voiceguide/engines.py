@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from voiceguide.intents import IntentParser
 from voiceguide.models import find_model
 from voiceguide.programmes import spoken_names_with_programmes
 from voiceguide.recognizers import SPHINX, Recognizer, RecognizerError, SphinxRecognizer, SphinxSettings, VoskRecognizer
@@ -95,6 +96,12 @@ def pain_phrases(phrases: Iterable[str]) -> list[str]:
     return [p for p in phrases if p in PHRASEBOOK["pain"]]
 
 
+def read_as_pain(phrases: Iterable[str], library: Mapping[str, Routine]) -> list[str]:
+    """The phrases the guide reads as pain: all the embedded recogniser's second look reports."""
+    parser = IntentParser(spoken_names_with_programmes(library))
+    return [p for p in phrases if parser.parse(p).intent == "pain"]
+
+
 def build_recognizer(choice: EngineChoice, library: Mapping[str, Routine], sample_rate: int,
                      verbose: bool = False, sphinx: SphinxSettings = SPHINX) -> Recognizer:
     """A recogniser for ``choice`` listening for what ``library``'s sessions need, at ``sample_rate``
@@ -104,7 +111,8 @@ def build_recognizer(choice: EngineChoice, library: Mapping[str, Routine], sampl
         assert choice.model is not None
         return VoskRecognizer(choice.model, phrases, sample_rate, verbose=verbose, guide=guide)
     if choice.engine == "sphinx":
-        return SphinxRecognizer(phrases, guide, spot=pain_phrases(phrases), settings=sphinx)
+        return SphinxRecognizer(phrases, guide, spot=pain_phrases(phrases), settings=sphinx,
+                                pain=read_as_pain(phrases, library))
     raise RecognizerError(f"'{choice.engine}' is not a speech engine")
 
 

@@ -125,9 +125,16 @@ class SphinxSettings:
     # on its data, pain halted 723 -> 726 of 900 clips, others halted 415 -> 397 of 891, and utterances of
     # someone's talk heard as pain 100 -> 91).
     silprob: float = 0.05
+    # An utterance in which the grammar's search lost every path (it heard nothing at all: a word's last sounds
+    # too weak or too strange for the beams) is decoded again whole, its pauses too, with beams this wide, and pain
+    # read there halts to ask (never sure); nothing else read there is reported. None: off. Chosen with
+    # ``python scripts/probe-rejection.py retry`` on the recogniser's tuning data, the widest tried: pain halted
+    # 483 -> 512 of 600 clips, other phrasings halted 257 -> 285 of 594, halts in someone's talk 116 -> 117.
+    second_look: float | None = 1e-80
 
 
 SPHINX = SphinxSettings()
+SECOND_LOOK_LONGEST = 6.0  # seconds: a longer utterance is someone talking on, not looked at again
 
 
 def spoken_words(line: str) -> str:
@@ -186,13 +193,13 @@ class SphinxRecognizer:
     sample_rate = 16000
 
     def __init__(self, phrases: Iterable[str], guide: Iterable[str] = (), spot: Iterable[str] = (),
-                 settings: SphinxSettings = SPHINX):
+                 settings: SphinxSettings = SPHINX, pain: Iterable[str] = ()):
         try:
             from pocketsphinx import Config, Decoder
         except (ImportError, OSError) as e:
             raise RecognizerError(f"pocketsphinx cannot load ({e}); pip install pocketsphinx") from None
 
-        phrases, guide, spot = list(phrases), list(guide), list(spot)
+        phrases, guide, spot, self.pain = list(phrases), list(guide), list(spot), set(pain)
         config = Config(samprate=self.sample_rate, loglevel="FATAL")
         config["lm"] = None
         # The lattice rescoring pass often replaced a right partial ("it hurts") with a truncated final
@@ -205,6 +212,8 @@ class SphinxRecognizer:
             config["dict"] = str(dictionary)
             self.decoder = Decoder(config)
             self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
+            # the second look, for the pain phrases (``pain``) only
+            self.second = _second_look(dictionary, settings) if settings.second_look and self.pain else None
             self.keyphrases: set[str] = set()  # the keyphrases spotted in this utterance
             self.agreed = False  # the grammar has read one of them too: what was spotted is sure
         usable, dropped = [], []
@@ -229,6 +238,9 @@ class SphinxRecognizer:
             self.decoder.add_jsgf_string("room", f"#JSGF V1.0;\ngrammar room;\npublic <utt> = <guide>* <user> | "
                                                  f"<guide>+;\n<user> = {phrases_only};\n<guide> = {clauses};\n")
         self.decoder.activate_search("user")
+        if self.second is not None:
+            self.second.add_jsgf_string("user", f"#JSGF V1.0;\ngrammar user;\npublic <utt> = {phrases_only};\n")
+            self.second.activate_search("user")
         self.settings = settings
         self.guide_playing = self.over_guide = False
         self.initial_cmn = self.decoder.get_cmn()
@@ -238,6 +250,7 @@ class SphinxRecognizer:
         below = settings.floor_below
         self.voice_floor = NoiseFloor(settings.floor, below) if below is not None else None
         self._new_stream()
+        self.utterance, self.utterance_whole = bytearray(), True  # what the decoders heard of it, for a second look
         self.frame_bytes = self.endpointer.frame_bytes
         self.frame_seconds = self.endpointer.frame_length
         self.last_partial = ""
@@ -365,12 +378,16 @@ class SphinxRecognizer:
         return [Result(said, partial, sure=True, over_guide=self.over_guide, alone=alone)]
 
     def _end_utterance(self) -> list[Result]:
+        audio = bytes(self.utterance) if self.utterance_whole else b""
+        self.utterance, self.utterance_whole = bytearray(), True
         spotted: list[Result] = []
         if self.spotter is not None:
             self.spotter.end_utt()
             spotted = self._spot()  # the spotter decides a keyphrase up to kws_delay frames after it ends
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
+        if not (hyp and hyp.hypstr) and not spotted:
+            return self._look_again(audio)
         said = self._said(hyp.hypstr) if hyp else ""
         if hyp and hyp.hypstr and not said:
             log.debug("sphinx: heard the guide's own line %r; dropped", hyp.hypstr)
@@ -379,6 +396,25 @@ class SphinxRecognizer:
         alone = self.alone(*self._reading_length())
         agreed = self._agree(said, partial=False, alone=alone)
         return spotted + (agreed or [Result(said, False, over_guide=self.over_guide, alone=alone)])
+
+    def _look_again(self, audio: bytes) -> list[Result]:
+        """The grammar heard nothing at all in the utterance just ended (``audio``, as the decoders heard it; b""
+        if it was too long): decode it again whole, with the second look's wider beams; pain read there is reported
+        (not sure), anything else dropped. Not for an utterance that began over the guide's voice (its own words
+        are not in that grammar)."""
+        if self.second is None or self.over_guide or not audio:
+            return []
+        self.second.set_cmn(self.decoder.get_cmn())  # the mean the grammar's decoder has come to, this utterance too
+        self.second.start_utt()
+        self.second.process_raw(audio, False, True)
+        self.second.end_utt()
+        hyp = self.second.hyp()
+        said = hyp.hypstr if hyp else ""
+        if said not in self.pain:
+            return []
+        phones = sum(len((self.second.lookup_word(w) or "").split()) for w in said.split())
+        alone = self.alone(self.second.n_frames() / self.second.config["frate"], phones)
+        return [Result(said, False, alone=alone)]
 
     def _reading_length(self) -> tuple[float, int]:
         """The utterance just ended: how long it lasted (seconds decoded), and how many phones the grammar's
@@ -400,7 +436,7 @@ class SphinxRecognizer:
         for floor in (self.floor, self.voice_floor):
             if floor is not None:
                 floor.reset()
-        for decoder in (self.decoder, self.spotter):
+        for decoder in (self.decoder, self.spotter, self.second):
             if decoder is not None:
                 decoder.reinit_feat()  # the feature computation keeps state across utterances
                 decoder.set_cmn(self.initial_cmn)  # the cepstral mean adapts to the voice and room as it listens
@@ -427,6 +463,11 @@ class SphinxRecognizer:
         self.buffer = self.decoded = self.held = b""
 
     def _decode(self, speech: bytes, grammar: bool = True, spotter: bool = True) -> None:
+        if spotter and self.second is not None:  # each frame of the utterance once, for a second look
+            if len(self.utterance) + len(speech) > SECOND_LOOK_LONGEST * 2 * self.sample_rate:
+                self.utterance, self.utterance_whole = bytearray(), False
+            elif self.utterance_whole:
+                self.utterance += speech
         if speech:  # pocketsphinx 5.1 raises IndexError on an empty buffer, as end_stream can return
             if grammar:
                 self.decoder.process_raw(speech, False, False)
@@ -477,6 +518,19 @@ def _spotter(config, phrases: Iterable[str], lookup: Callable[[str], str | None]
         raise RecognizerError(f"pocketsphinx could not spot keyphrases ({error})")
     spotter.activate_search("spot")
     return spotter
+
+
+def _second_look(dictionary: Path, settings: SphinxSettings):
+    """A third decoder, for :meth:`SphinxRecognizer._look_again`: the same dictionary, its beams
+    ``settings.second_look`` wide (the word beam as much wider as the others)."""
+    from pocketsphinx import Config, Decoder
+
+    config = Config(samprate=SphinxRecognizer.sample_rate, loglevel="FATAL", dict=str(dictionary))
+    config["lm"], config["bestpath"], config["silprob"] = None, False, settings.silprob
+    wider = settings.second_look / settings.beam
+    config["beam"], config["pbeam"] = settings.second_look, settings.pbeam * wider
+    config["wbeam"] = settings.wbeam * wider
+    return Decoder(config)
 
 
 def _endpointer():
