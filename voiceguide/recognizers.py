@@ -129,7 +129,7 @@ class SphinxSettings:
     # too weak or too strange for the beams) is decoded again whole, its pauses too, with beams this wide, and pain
     # read there halts to ask (never sure); nothing else read there is reported. None: off. Chosen with
     # ``python scripts/probe-rejection.py retry`` on the recogniser's tuning data, the widest tried: pain halted
-    # 483 -> 512 of 600 clips, other phrasings halted 257 -> 285 of 594, halts in someone's talk 116 -> 117.
+    # 483 -> 512 of 600 clips, other phrasings halted 257 -> 285 of 594, halts in someone's talk 116 -> 116.
     second_look: float | None = 1e-80
 
 
@@ -187,6 +187,9 @@ class SphinxRecognizer:
     own voice, its own words are the best explanation of the sound, rather than the nearest phrase a user
     might say; a result made of those lines' clauses alone is dropped, never reported, and of one that begins
     with them (someone spoke over the end of the guide's voice) only the phrase after them is reported.
+
+    An utterance in which the grammar heard nothing at all is looked at again (:meth:`_look_again`), and only the
+    phrases in ``pain`` (those the guide reads as pain) are reported from that second look.
     """
 
     name = "sphinx"
