@@ -67,7 +67,7 @@ SETTINGS = {  # the settings each probe tries; the first is the recogniser in us
     "final": [None],
     "garbage": [("in use", 0.0), *(("spn", w) for w in (1e-5, 1e-10, 1e-20)),
                 *(("phones", w) for w in (1e-10, 1e-20, 1e-23, 1e-26, 1e-30))],
-    "retry": [SPHINX.second_look, None, 1e-48, 1e-64],
+    "retry": [SPHINX.second_look, None, 1e-48, 1e-64, 1e-96],
 }
 
 
