@@ -22,7 +22,7 @@ pain is a halt.
   grammar heard nothing at all decoded again whole, pain read there reported. Kept, the only probe here that was
   (the first setting is the one in use; None: without it).
 
-About 42 minutes for all six on 2 cores (``filler`` 15, ``garbage`` 12, ``retry`` 5, ``weight`` and ``stable`` 4 each,
+About 43 minutes for all six on 2 cores (``filler`` 15, ``garbage`` 12, ``retry`` 6, ``weight`` and ``stable`` 4 each,
 ``final`` 2); the prompts come from ``apt install asterisk-core-sounds-fr-wav``.
 
     python scripts/probe-rejection.py filler|weight|stable|final|garbage|retry
