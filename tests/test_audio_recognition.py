@@ -67,6 +67,21 @@ def test_pain_the_grammar_loses_is_found_on_a_second_look(tmp_path):
     assert next(e for e in events if e["type"] == "pause")["by"] == "unsure"  # halted at once to ask
 
 
+def test_no_second_look_just_after_the_guide_spoke(tmp_path):
+    """Live, the tail of the guide's echo can begin an utterance of its own once its voice is no longer marked: an
+    utterance that begins within SECOND_LOOK_AFTER_GUIDE seconds of the guide's loudspeaker is not looked at again."""
+    wav = session_audio([(0.4, "pain")], "espeak:en-us+f3:130", tmp_path, "pain")
+
+    class JustAfterTheGuide:  # the same audio, the loudspeaker marked as playing in its first 0.2 s
+        sample_rate = 16000
+
+        def blocks(self):
+            for block in WavSource(wav).blocks():
+                yield replace(block, guide=block.t <= 0.2)
+
+    assert list(heard_events(JustAfterTheGuide(), sphinx())) == []  # heard on a second look otherwise (above)
+
+
 def test_a_second_look_reports_pain_and_nothing_else(tmp_path):
     """A command the grammar lost is not taken from the second look: only pain is (a command needs good evidence)."""
     wav = session_audio([(0.4, "okay ready")], "espeak:en-gb-x-rp:130", tmp_path, "ready")

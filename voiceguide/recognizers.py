@@ -136,6 +136,10 @@ class SphinxSettings:
 
 SPHINX = SphinxSettings()
 SECOND_LOOK_LONGEST = 6.0  # seconds: a longer utterance is someone talking on, not looked at again
+# seconds the guide's loudspeaker must have been quiet before an utterance for a second look: live, the tail of its
+# echo can begin an utterance of its own once its voice is no longer marked (through PulseAudio's loopback the
+# second look made pain of it, "vomit", and the guide halted itself)
+SECOND_LOOK_AFTER_GUIDE = 3.0
 
 
 def spoken_words(line: str) -> str:
@@ -246,7 +250,8 @@ class SphinxRecognizer:
             self.second.add_jsgf_string("user", f"#JSGF V1.0;\ngrammar user;\npublic <utt> = {phrases_only};\n")
             self.second.activate_search("user")
         self.settings = settings
-        self.guide_playing = self.over_guide = False
+        self.guide_playing = self.over_guide = self.near_guide = False
+        self.since_guide = math.inf  # samples since a block the guide's loudspeaker played in
         self.initial_cmn = self.decoder.get_cmn()
         self.denoiser = Denoiser(settings.suppression, settings.gate)
         # The endpointer hears the floor at one level; the decoders, below a quiet voice (see denoise.py).
@@ -262,6 +267,7 @@ class SphinxRecognizer:
 
     def accept(self, pcm: bytes, guide: bool = False) -> list[Result]:
         self.guide_playing = guide
+        self.since_guide = 0 if guide else self.since_guide + len(pcm) // 2  # samples
         # whole int16 samples only: a stray byte would misalign the rest
         self._floored(self.denoiser.process(pcm[:len(pcm) - len(pcm) % 2]))
         results: list[Result] = []
@@ -300,6 +306,7 @@ class SphinxRecognizer:
             self.last_partial, self.candidate, self.stable_frames, self.spotted = "", "", 0, ""
             self.keyphrases, self.agreed = set(), False
             self.over_guide = self.guide_playing
+            self.near_guide = self.since_guide < SECOND_LOOK_AFTER_GUIDE * self.sample_rate
             self._decode(self._since_speech_began())
         elif self.vad.is_speech(frame):
             self._decode(self.held, spotter=False)
@@ -404,9 +411,9 @@ class SphinxRecognizer:
     def _look_again(self, audio: bytes) -> list[Result]:
         """The grammar heard nothing at all in the utterance just ended (``audio``, as the decoders heard it; b""
         if it was too long): decode it again whole, with the second look's wider beams; pain read there is reported
-        (not sure), anything else dropped. Not for an utterance that began over the guide's voice (its own words
-        are not in that grammar)."""
-        if self.second is None or self.over_guide or not audio:
+        (not sure), anything else dropped. Not for an utterance that began over the guide's voice or within
+        SECOND_LOOK_AFTER_GUIDE seconds of it (its own words and its echo's tail are not in that grammar)."""
+        if self.second is None or self.near_guide or not audio:
             return []
         self.second.set_cmn(self.decoder.get_cmn())  # the mean the grammar's decoder has come to, this utterance too
         self.second.start_utt()
@@ -436,6 +443,7 @@ class SphinxRecognizer:
 
     def reset(self) -> None:
         self.flush()
+        self.since_guide = math.inf
         self.denoiser.reset()
         for floor in (self.floor, self.voice_floor):
             if floor is not None:
