@@ -203,25 +203,20 @@ class SphinxRecognizer:
     def __init__(self, phrases: Iterable[str], guide: Iterable[str] = (), spot: Iterable[str] = (),
                  settings: SphinxSettings = SPHINX, pain: Iterable[str] = ()):
         try:
-            from pocketsphinx import Config, Decoder
+            from pocketsphinx import Decoder
         except (ImportError, OSError) as e:
             raise RecognizerError(f"pocketsphinx cannot load ({e}); pip install pocketsphinx") from None
 
         phrases, guide, spot, self.pain = list(phrases), list(guide), list(spot), set(pain)
-        config = Config(samprate=self.sample_rate, loglevel="FATAL")
-        config["lm"] = None
-        # The lattice rescoring pass often replaced a right partial ("it hurts") with a truncated final
-        # ("it"): without it, 71 rather than 56 of 90 synthesised commands were understood, and no false stops.
-        config["bestpath"] = False
-        config["beam"], config["wbeam"], config["pbeam"] = settings.beam, settings.wbeam, settings.pbeam
-        config["silprob"] = settings.silprob
+        config = _config(settings)
         words = {w for text in (*phrases, *guide, *spot) for w in spoken_words(text).split()}
         with _written(".dict", _pronunciations(config["dict"], words)) as dictionary:
             config["dict"] = str(dictionary)
             self.decoder = Decoder(config)
             self.spotter, self.spotted = _spotter(config, spot, self.decoder.lookup_word), ""
             # the second look, for the pain phrases (``pain``) only
-            self.second = _second_look(dictionary, settings) if settings.second_look and self.pain else None
+            self.second = Decoder(_config(settings, settings.second_look, dictionary)) \
+                if settings.second_look and self.pain else None
             self.keyphrases: set[str] = set()  # the keyphrases spotted in this utterance
             self.agreed = False  # the grammar has read one of them too: what was spotted is sure
         usable, dropped = [], []
@@ -423,7 +418,7 @@ class SphinxRecognizer:
         said = hyp.hypstr if hyp else ""
         if said not in self.pain:
             return []
-        phones = sum(len((self.second.lookup_word(w) or "").split()) for w in said.split())
+        phones = len(phones_of(said.split(), self.second.lookup_word))
         alone = self.alone(self.second.n_frames() / self.second.config["frate"], phones)
         return [Result(said, False, alone=alone)]
 
@@ -431,7 +426,7 @@ class SphinxRecognizer:
         """The utterance just ended: how long it lasted (seconds decoded), and how many phones the grammar's
         reading of it has (the guide's clauses before a phrase included)."""
         words = [seg.word.split("(")[0] for seg in self._word_segments()]  # "word(2)": a second pronunciation
-        phones = sum(len((self.decoder.lookup_word(w) or "").split()) for w in words)
+        phones = len(phones_of(words, self.decoder.lookup_word))
         return self.decoder.n_frames() / self.decoder.config["frate"], phones  # its own frames, 10 ms each
 
     def alone(self, seconds: float, phones: int) -> bool:
@@ -510,9 +505,14 @@ def _pronunciations(full: str, words: set[str]) -> Iterator[str]:
         yield from (line for line in f if line.split(" ", 1)[0].split("(", 1)[0] in words)
 
 
+def phones_of(words: Iterable[str], lookup: Callable[[str], str | None]) -> list[str]:
+    """The phones of ``words`` in turn, from their pronunciations (none for a word not in the dictionary)."""
+    return [p for w in words for p in (lookup(w) or "").split()]
+
+
 def syllables(phrase: str, lookup: Callable[[str], str | None]) -> int:
     """How many syllables ``phrase`` has, from its words' pronunciations (vowel phones)."""
-    return sum(p in VOWELS for w in phrase.split() for p in (lookup(w) or "").split())
+    return sum(p in VOWELS for p in phones_of(phrase.split(), lookup))
 
 
 def _spotter(config, phrases: Iterable[str], lookup: Callable[[str], str | None]):
@@ -532,17 +532,24 @@ def _spotter(config, phrases: Iterable[str], lookup: Callable[[str], str | None]
     return spotter
 
 
-def _second_look(dictionary: Path, settings: SphinxSettings):
-    """A third decoder, for :meth:`SphinxRecognizer._look_again`: the same dictionary, its beams
-    ``settings.second_look`` wide (the word beam as much wider as the others)."""
-    from pocketsphinx import Config, Decoder
+def _config(settings: SphinxSettings, beam: float | None = None, dictionary: Path | None = None):
+    """pocketsphinx's set-up for a grammar search with ``settings``: no language model, no lattice pass. With
+    ``beam``, the beams are that wide (the phone and word beams as much wider as the main one): the second look's.
+    """
+    from pocketsphinx import Config
 
-    config = Config(samprate=SphinxRecognizer.sample_rate, loglevel="FATAL", dict=str(dictionary))
-    config["lm"], config["bestpath"], config["silprob"] = None, False, settings.silprob
-    wider = settings.second_look / settings.beam
-    config["beam"], config["pbeam"] = settings.second_look, settings.pbeam * wider
-    config["wbeam"] = settings.wbeam * wider
-    return Decoder(config)
+    config = Config(samprate=SphinxRecognizer.sample_rate, loglevel="FATAL")
+    if dictionary is not None:
+        config["dict"] = str(dictionary)
+    config["lm"] = None
+    # The lattice rescoring pass often replaced a right partial ("it hurts") with a truncated final
+    # ("it"): without it, 71 rather than 56 of 90 synthesised commands were understood, and no false stops.
+    config["bestpath"] = False
+    config["silprob"] = settings.silprob
+    wider = 1.0 if beam is None else beam / settings.beam
+    config["beam"] = settings.beam if beam is None else beam
+    config["wbeam"], config["pbeam"] = settings.wbeam * wider, settings.pbeam * wider
+    return config
 
 
 def _endpointer():
