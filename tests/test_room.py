@@ -13,7 +13,7 @@ from voiceguide.corpus import said_at
 from voiceguide.engines import EngineChoice, build_recognizer
 from voiceguide.events import Ended, OutputEvent, PainReported, Paused, Said
 from voiceguide.room import RATE, Room, patient_user, run_in_room
-from voiceguide.session import TALKED_OVER
+from voiceguide.session import CONFIRM_PAIN, TALKED_OVER
 from voiceguide.virtual_speaker import VirtualSpeaker
 
 pytestmark = pytest.mark.audio
@@ -42,15 +42,16 @@ def test_pain_said_over_the_guide_stops_it(tmp_path):
 
 
 def test_pain_said_over_the_guide_halts_it_for_the_talk_before_its_words_are_made_out(tmp_path):
-    """Over the guide's voice at 0 dB, that someone talks over it is heard before "my back hurts" ends: the
-    guide stops talking and freezes the exercise; then it gives the advice (the words made out while it
-    listens) or asks."""
+    """Over the guide's voice at 0 dB, that someone talks over it is heard before "my back hurts" ends (by itself,
+    or with pain made out, not sure, in the same moment): the guide stops talking and freezes the exercise; then
+    it gives the advice (the words made out while it listens) or asks."""
     wav, words_end = said_at("my back hurts", "flite:awb", 4.0, tmp_path)
     out = _run("shotgun", Room(0.0), recording=WavSource(wav, sample_rate=RATE), until=9.0)
     (halt,) = [e for e in out if isinstance(e, Paused)]
-    assert halt.by == "talk" and 4.5 < halt.t < words_end
+    assert halt.by in ("talk", "unsure") and 4.5 < halt.t < words_end
     last_said = [e.text for e in out if isinstance(e, Said)][-1]
-    assert last_said == TALKED_OVER or [e for e in out if isinstance(e, PainReported) and e.t > halt.t]
+    asked = {"talk": TALKED_OVER, "unsure": CONFIRM_PAIN}[halt.by]
+    assert last_said == asked or [e for e in out if isinstance(e, PainReported) and e.t > halt.t]
 
 
 def test_speaking_takes_time_and_an_interrupt_cuts_the_line():

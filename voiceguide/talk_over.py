@@ -27,18 +27,24 @@ from collections import deque
 
 import numpy as np
 
-from voiceguide.audio import QUIET, rms
+from voiceguide.audio import QUIET
 
 RATE = 16000
 HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
 LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range
 # Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and routines the bench does not
 # use (see there for the figures).
-MARGIN_DB = 4.0  # a band is above the echo when this much louder than the most the echo could give
+MARGIN_DB = 5.0  # a band is above the echo when this much louder than the most the echo could give
 SHARE = 0.1  # a frame is talk when at least this share of its bands are (2 of 16)
 HOLD = 0.6  # seconds after the guide's voice that its echo may still be heard
 DECAYS_DB = (3.0, 1.5, 0.8, 0.5, 0.3)  # room decays tried, dB per 10 ms (RT60 0.2 s to 2 s)
 DIRECT = 3  # frames the direct sound is taken from: the echo's timing is known to within a frame or two
+# frames the echo may come earlier or later than the reference lined up with it says: live, the delay found is off
+# by 10 to 30 ms at times (a wrong estimate; a line that starts late), and a syllable's echo heard one frame before
+# its reference counted as talk, enough to halt the guide. Each microphone frame is judged this many frames late,
+# against a bound whose direct sound spans the reference's frames from as many ahead of it to as many before (and
+# DIRECT); the echo's gain and shape are still learnt from the reference lined up as given.
+SLACK = 3
 MIXES = (0.0, 0.5, 1.0)  # shares of the direct sound in the echo's shape tried (the rest: the room's tail)
 GAIN_PERCENTILE = 90  # the echo gain of a band: this percentile of microphone / bound while the guide talks
 HISTORY = 3000  # frames (30 s) the echo gain, the room's decay and its noise are learnt over
@@ -57,8 +63,9 @@ class TalkOverGuide:
 
     ``frames(heard, played)`` takes the raw microphone block and the guide's played audio lined up with it
     (equal length, int16, 16 kHz) and returns how many of its 10 ms frames were talk: none until it is
-    ``ready``, having learnt from ``LEARNT`` frames of the guide's voice. ``forget()`` starts learning again
-    (the reference was moved).
+    ``ready``, having learnt from ``LEARNT`` frames of the guide's voice. Each frame is judged ``SLACK`` frames
+    late (30 ms), so that the echo's timing may be off either way. ``forget()`` starts learning again (the
+    reference was moved).
     """
 
     def __init__(self) -> None:
@@ -70,7 +77,9 @@ class TalkOverGuide:
         self.slowest = (10 ** (-min(DECAYS_DB) / 10)) ** np.arange(hold)[:, None]
         self.mixes = np.array(MIXES)[:, None, None]
         self.references: deque[np.ndarray] = deque(maxlen=hold)
+        self.pending: deque[tuple[np.ndarray, bool]] = deque()  # the last SLACK microphone frames, not yet judged
         self.tails = np.zeros((len(DECAYS_DB), len(self.edges) - 1))  # the reference summed, fading, per decay
+        self.tails_then: deque[np.ndarray] = deque(maxlen=SLACK + 1)  # the tails as of the last SLACK + 1 frames
         self.silent_for = 0  # frames since the guide last played anything
         self.heard_tail = np.zeros(WINDOW - HOP)
         self.played_tail = np.zeros(WINDOW - HOP)
@@ -102,11 +111,18 @@ class TalkOverGuide:
         # every frame's bands in one transform (a frame the guide played nothing in has bands of zero)
         frames, playing = _windows(heard), _windows(played)
         mics, references, sounding = self._bands(frames), self._bands(playing), playing.any(axis=1)
+        middles = frames[:, HOP // 2: HOP // 2 + HOP]
+        loud = np.sqrt(np.mean(middles ** 2, axis=1)) >= QUIET  # a frame of silence is not talk
         talk = 0
-        for i, (mic, played_now) in enumerate(zip(mics, references, strict=True)):
+        for i, played_now in enumerate(references):
             self.silent_for = 0 if sounding[i] else self.silent_for + 1
             self.references.appendleft(played_now)
             self.tails = self.tails * self.fading + played_now
+            self.tails_then.append(self.tails)
+            self.pending.append((mics[i], bool(loud[i])))
+            if len(self.pending) <= SLACK:
+                continue
+            mic, mic_loud = self.pending.popleft()  # the frame SLACK frames ago: its reference's future is known
             if self.silent_for >= len(self.references):  # the guide has been silent for the whole hold
                 self._heard_quiet(mic)
                 continue
@@ -114,12 +130,13 @@ class TalkOverGuide:
             if (history * self.slowest[: len(history)]).max(axis=0).sum() < AUDIBLE * len(mic):  # its echo has died
                 self._heard_quiet(mic)
                 continue
-            shapes = self._shapes(history)
+            shapes = self._shapes(history[SLACK:], self.tails_then[0], DIRECT)  # lined up with the frame judged
+            # the most the echo could give at any timing within SLACK frames of the one given
+            bound = self._shapes(history, np.max(self.tails_then, axis=0), DIRECT + 2 * SLACK)[self.shape]
             if self.noise is None:
                 self.noise = percentiles(np.array(self.quiet).T, (50,))[0] if self.quiet else 0.0
-            loud = rms(frames[i, HOP // 2: HOP // 2 + HOP]) >= QUIET  # a frame of silence is not talk
-            above = mic > self.margin * (self.gain * shapes[self.shape] + self.noise)
-            is_talk = self.ready and loud and bool(above.mean() >= SHARE)
+            above = mic > self.margin * (self.gain * bound + self.noise)
+            is_talk = self.ready and mic_loud and bool(above.mean() >= SHARE)
             talk += int(is_talk)
             if not is_talk:  # learnt from the guide's voice alone
                 self.log_ratios[:, :, self.learnt % HISTORY] = np.log(mic / (shapes + 1e-9) + 1e-12)
@@ -133,11 +150,12 @@ class TalkOverGuide:
         self.quiet.append(mic)
         self.noise = None
 
-    def _shapes(self, history: np.ndarray) -> np.ndarray:
+    def _shapes(self, history: np.ndarray, tails: np.ndarray, direct_frames: int) -> np.ndarray:
         """The echo's shape in each band, for each mix of direct sound and tail and each decay (mixes x decays,
-        bands): the tail scaled so that a steady sound gives the same as its direct part."""
-        direct = history[:DIRECT].max(axis=0)
-        tail = self.tails * (1 - self.fading)
+        bands): the direct sound the loudest of the reference's last ``direct_frames`` (``history``, latest
+        first), the tail (``tails``) scaled so that a steady sound gives the same as its direct part."""
+        direct = history[:direct_frames].max(axis=0)
+        tail = tails * (1 - self.fading)
         return (self.mixes * direct + (1 - self.mixes) * tail).reshape(-1, len(direct))
 
     def _fit(self) -> None:
