@@ -13,19 +13,17 @@ interrupting the guide (nothing is recognised, nothing halts it):
   heard, and what the guide played;
 - the phrases said over the guide's opening lines.
 
-Then, for each band margin (``MARGIN_DB``) and share of bands (``SHARE``), it runs the detector over each recording,
-with the reference lined up exactly (the virtual room has no delay to find), and sums its talk frames over windows
-of ``TALK_OVER_WINDOW`` blocks. The self-runs are run again with the reference 30 ms early and 30 ms late
-(``OFFSETS``): live, through PulseAudio's loopback, the delay found was off by 11 to 30 ms at times, and a detector
-that took the echo's timing as exact halted the guide for its own voice. It prints the most any self-run reached (a
-halt at any threshold up to it) and, for each threshold, the phrases caught (reached between their start and 1 s
-after their end). The rule: the halt threshold is twice the most any self-run reached, but never below SHORTEST
+Then, for each band margin (``MARGIN_DB``) and share of bands (``SHARE``), it runs the detector over each
+recording, with the reference lined up exactly (the virtual room has no delay to find), and sums its talk
+frames over windows of ``TALK_OVER_WINDOW`` blocks. It prints the most any self-run reached (a halt at any
+threshold up to it) and, for each threshold, the phrases caught (reached between their start and 1 s after
+their end). The rule: the halt threshold is twice the most any self-run reached, but never below SHORTEST
 frames (a cough, a knock or a dropped cup is shorter than that, and should not stop the guide: a test in
-tests/test_echo.py holds it to that), and the margin and share chosen are those that then catch the most phrases (on
-a tie, the larger margin and share). Pain made out over the guide, though not sure, halts it with less talk: halfway
-between the most any self-run reached and that threshold (``TALK_WITH_PAIN_FRAMES``; one frame more than the most,
-the rule first used, let the guide stop itself once in CI, its voice varying from run to run).
-About 20 minutes on 2 cores.
+tests/test_echo.py holds it to that), and the margin and share chosen are those that then catch the most
+phrases (on a tie, the larger margin and share). Pain made out over the guide, though not sure, halts it with
+less talk: halfway between the most any self-run reached and that threshold (``TALK_WITH_PAIN_FRAMES``; one
+frame more than the most, the rule first used, let the guide stop itself once in CI, its voice varying from run
+to run). About 20 minutes on 2 cores.
 
     python scripts/tune-talk-over.py
 """
@@ -58,7 +56,6 @@ MARGINS = (4.0, 5.0, 6.0)  # dB above the echo bound that a band must be
 SHARES = (0.1, 0.15, 0.2)  # of the bands, for a frame to be talk
 THRESHOLDS = (15, 20, 25, 30, 35)  # talk frames in the window
 SHORTEST = 15  # the least talk (frames of 10 ms) that may halt the guide
-OFFSETS = (0, 480, -480)  # samples the reference is moved for the self-runs: exact, 30 ms late, 30 ms early
 
 
 class HearsNothing:
@@ -101,23 +98,19 @@ def record(task: tuple) -> dict:
 
 
 def peak(task: tuple) -> tuple[str, str, float]:
-    """The most talk frames the detector found in any window: in the whole run (with the reference moved by each
-    of OFFSETS), or around the phrase."""
+    """The most talk frames the detector found in any window: in the whole run, or around the phrase."""
     run, margin, share = task
     talk_over.MARGIN_DB, talk_over.SHARE = margin, share
-    most = 0.0
-    for offset in OFFSETS if run["kind"] == "self" else (0,):
-        played = np.roll(run["played"], offset)
-        detector = talk_over.TalkOverGuide()
-        counts, times = [], []
-        for start in range(0, len(run["raw"]) - BLOCK + 1, BLOCK):
-            counts.append(detector.frames(run["raw"][start:start + BLOCK], played[start:start + BLOCK]))
-            times.append((start + BLOCK) / 16000)
-        sums = np.convolve(counts, np.ones(echo.TALK_OVER_WINDOW), mode="full")[: len(counts)]
-        if run["kind"] == "barge":
-            sums = [s for s, t in zip(sums, times, strict=True) if run["at"] <= t <= run["end"] + 1.0]
-        most = max(most, float(max(sums, default=0)))
-    return run["kind"], run["label"], most
+    detector = talk_over.TalkOverGuide()
+    counts, times = [], []
+    for start in range(0, len(run["raw"]) - BLOCK + 1, BLOCK):
+        counts.append(detector.frames(run["raw"][start:start + BLOCK], run["played"][start:start + BLOCK]))
+        times.append((start + BLOCK) / 16000)
+    window = echo.TALK_OVER_WINDOW
+    sums = np.convolve(counts, np.ones(window), mode="full")[: len(counts)]
+    if run["kind"] == "barge":
+        sums = [s for s, t in zip(sums, times, strict=True) if run["at"] <= t <= run["end"] + 1.0]
+    return run["kind"], run["label"], float(max(sums, default=0))
 
 
 def main() -> None:

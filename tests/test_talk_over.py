@@ -43,17 +43,18 @@ def test_the_guide_s_echo_alone_comes_nowhere_near_a_halt(rt60):
     assert max(np.convolve(counts, np.ones(TALK_OVER_WINDOW))) <= TALK_OVER_FRAMES / 2
 
 
-@pytest.mark.parametrize("early_ms", [30, 11, -30])
+@pytest.mark.parametrize("early_ms", [30, 20, 11, -30])
 @pytest.mark.parametrize("rt60", [None, 0.3], ids=["dry", "rt60-0.3"])
 def test_an_echo_a_little_off_the_delay_found_is_not_talk(rt60, early_ms):
-    """Live, the delay found is off by 10 to 30 ms at times (a wrong estimate, a line that starts late): the echo
-    heard that much earlier or later than its reference says is still the guide's voice, not talk."""
+    """Live, a line of the guide's now and then starts 10 to 30 ms off the one before, and the delay found is off
+    by as much until it is found again: the echo heard that much earlier or later than its reference is still the
+    guide's voice, not talk (at most a stray frame or two; up to 9 frames, taken as exact)."""
     shift = round(early_ms * 16)
     played = _lines()
     heard = _in_room(np.roll(played, -shift), rt60)  # early_ms > 0: the echo comes before its reference
     detector, counts = _hear(played, heard)
     assert detector.ready
-    assert max(np.convolve(counts, np.ones(TALK_OVER_WINDOW))) <= TALK_OVER_FRAMES / 2
+    assert max(np.convolve(counts, np.ones(TALK_OVER_WINDOW))) <= 2
 
 
 def test_the_room_s_decay_is_what_keeps_a_reverberant_tail_from_being_talk(monkeypatch):

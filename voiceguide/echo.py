@@ -30,15 +30,14 @@ FRAME = 160  # samples per frame at 16 kHz: 10 ms
 # the talk-over detector once it has learnt the echo; before that, by 0.4 s of talk in 1.5 s from DoubleTalk.
 TALK_BLOCKS, TALK_NEEDED = 15, 4
 TALK_MARGIN_DB = 10.0  # someone talks over the guide when the microphone is this much louder than its echo
-# The guide stops to listen once 0.15 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
+# The guide stops to listen once 0.18 s of the last 0.5 s (in 10 ms frames) held talk over its voice, as told by
 # talk_over.TalkOverGuide; tuned with it by scripts/tune-talk-over.py, on data the bench does not use.
-TALK_OVER_FRAMES, TALK_OVER_WINDOW = 15, 5
+TALK_OVER_FRAMES, TALK_OVER_WINDOW = 18, 5
 # Pain made out over the guide's voice, though not sure, halts it to ask when this much talk was heard with it
-# (within TALK_BLOCKS): halfway between the most the guide's echo alone reached on the talk-over tuning data (6,
-# with the reference up to 30 ms off) and what halts it by itself (15). (A first rule, one frame more than that
-# most, let the guide stop itself once in CI: its voice varies from run to run, and so does how much of its echo
-# stands out.)
-TALK_WITH_PAIN_FRAMES = 11
+# (within TALK_BLOCKS): halfway between the most the guide's echo alone reached on the talk-over tuning data (9)
+# and what halts it by itself (18). (One frame more than that most, 10, let the guide stop itself once in CI:
+# its voice varies from run to run, and so does how much of its echo stands out.)
+TALK_WITH_PAIN_FRAMES = 14
 TALK_DELAY_MOVED = 0.1  # seconds the echo's delay may move before the talk detector learns the echo afresh
 TAIL = 4000  # samples the echo path may last: 250 ms of delay and room
 SPEEX_ECHO_SET_SAMPLING_RATE = 24

@@ -34,17 +34,22 @@ HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
 LOW, HIGH, BANDS = 300.0, 4000.0, 16  # log-spaced bands over the voice's range
 # Tuned with scripts/tune-talk-over.py on rooms, echo levels, voices, phrases and routines the bench does not
 # use (see there for the figures).
-MARGIN_DB = 5.0  # a band is above the echo when this much louder than the most the echo could give
+MARGIN_DB = 4.0  # a band is above the echo when this much louder than the most the echo could give
 SHARE = 0.1  # a frame is talk when at least this share of its bands are (2 of 16)
 HOLD = 0.6  # seconds after the guide's voice that its echo may still be heard
 DECAYS_DB = (3.0, 1.5, 0.8, 0.5, 0.3)  # room decays tried, dB per 10 ms (RT60 0.2 s to 2 s)
 DIRECT = 3  # frames the direct sound is taken from: the echo's timing is known to within a frame or two
-# frames the echo may come earlier or later than the reference lined up with it says: live, the delay found is off
-# by 10 to 30 ms at times (a wrong estimate; a line that starts late), and a syllable's echo heard one frame before
-# its reference counted as talk, enough to halt the guide. Each microphone frame is judged this many frames late,
-# against a bound whose direct sound spans the reference's frames from as many ahead of it to as many before (and
-# DIRECT); the echo's gain and shape are still learnt from the reference lined up as given.
-SLACK = 3
+# At the start of each of the guide's lines, frames the echo may come earlier than the reference lined up with it
+# says (SLACK), or later (LATE, besides DIRECT). Live, through PulseAudio's loopback, a line now and then starts
+# 10 to 30 ms later or earlier than the line before, and the delay found (from the last 2 s) is that far off until
+# it is found again, about a second on; a syllable's echo heard even one frame before its reference counted as
+# talk, enough to halt the guide. So each microphone frame is judged SLACK frames late, and in a line's first
+# LOOSE frames against a bound whose direct sound spans the reference's frames from SLACK ahead of it to DIRECT +
+# LATE before (an early echo makes a syllable's onset look like talk; a late one only its end, which the room's
+# tail mostly covers); after that, against the reference as given, as the echo's gain and shape are learnt.
+SLACK, LATE = 3, 1
+LOOSE = 150  # frames (1.5 s)
+LINE_GAP = 30  # frames of silence in the reference (0.3 s) before a sound that begins a new line
 MIXES = (0.0, 0.5, 1.0)  # shares of the direct sound in the echo's shape tried (the rest: the room's tail)
 GAIN_PERCENTILE = 90  # the echo gain of a band: this percentile of microphone / bound while the guide talks
 HISTORY = 3000  # frames (30 s) the echo gain, the room's decay and its noise are learnt over
@@ -64,8 +69,8 @@ class TalkOverGuide:
     ``frames(heard, played)`` takes the raw microphone block and the guide's played audio lined up with it
     (equal length, int16, 16 kHz) and returns how many of its 10 ms frames were talk: none until it is
     ``ready``, having learnt from ``LEARNT`` frames of the guide's voice. Each frame is judged ``SLACK`` frames
-    late (30 ms), so that the echo's timing may be off either way. ``forget()`` starts learning again (the
-    reference was moved).
+    late (30 ms), so that early in a line the echo's timing may be off either way. ``forget()`` starts learning
+    again (the reference was moved).
     """
 
     def __init__(self) -> None:
@@ -81,6 +86,7 @@ class TalkOverGuide:
         self.tails = np.zeros((len(DECAYS_DB), len(self.edges) - 1))  # the reference summed, fading, per decay
         self.tails_then: deque[np.ndarray] = deque(maxlen=SLACK + 1)  # the tails as of the last SLACK + 1 frames
         self.silent_for = 0  # frames since the guide last played anything
+        self.line_for = 0  # frames since the guide's line began (the reference sounding after LINE_GAP of silence)
         self.heard_tail = np.zeros(WINDOW - HOP)
         self.played_tail = np.zeros(WINDOW - HOP)
         self.quiet: deque[np.ndarray] = deque(maxlen=HISTORY)  # band energies heard while the guide was silent
@@ -115,6 +121,7 @@ class TalkOverGuide:
         loud = np.sqrt(np.mean(middles ** 2, axis=1)) >= QUIET  # a frame of silence is not talk
         talk = 0
         for i, played_now in enumerate(references):
+            self.line_for = 0 if sounding[i] and self.silent_for >= LINE_GAP else self.line_for + 1
             self.silent_for = 0 if sounding[i] else self.silent_for + 1
             self.references.appendleft(played_now)
             self.tails = self.tails * self.fading + played_now
@@ -131,8 +138,9 @@ class TalkOverGuide:
                 self._heard_quiet(mic)
                 continue
             shapes = self._shapes(history[SLACK:], self.tails_then[0], DIRECT)  # lined up with the frame judged
-            # the most the echo could give at any timing within SLACK frames of the one given
-            bound = self._shapes(history, np.max(self.tails_then, axis=0), DIRECT + 2 * SLACK)[self.shape]
+            bound = shapes[self.shape]
+            if self.line_for - SLACK < LOOSE:  # early in a line: the most the echo could give at any nearby timing
+                bound = self._shapes(history, np.max(self.tails_then, axis=0), DIRECT + SLACK + LATE)[self.shape]
             if self.noise is None:
                 self.noise = percentiles(np.array(self.quiet).T, (50,))[0] if self.quiet else 0.0
             above = mic > self.margin * (self.gain * bound + self.noise)
