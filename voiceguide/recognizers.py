@@ -546,9 +546,9 @@ def _config(settings: SphinxSettings, beam: float | None = None, dictionary: Pat
     # ("it"): without it, 71 rather than 56 of 90 synthesised commands were understood, and no false stops.
     config["bestpath"] = False
     config["silprob"] = settings.silprob
-    wider = 1.0 if beam is None else beam / settings.beam
-    config["beam"] = settings.beam if beam is None else beam
-    config["wbeam"], config["pbeam"] = settings.wbeam * wider, settings.pbeam * wider
+    beam = settings.beam if beam is None else beam
+    wider = beam / settings.beam
+    config["beam"], config["wbeam"], config["pbeam"] = beam, settings.wbeam * wider, settings.pbeam * wider
     return config
 
 

@@ -27,7 +27,7 @@ from collections import deque
 
 import numpy as np
 
-from voiceguide.audio import QUIET
+from voiceguide.audio import QUIET, frame_powers
 
 RATE = 16000
 HOP, WINDOW = 160, 320  # 10 ms frames, 20 ms windows
@@ -117,8 +117,8 @@ class TalkOverGuide:
         # every frame's bands in one transform (a frame the guide played nothing in has bands of zero)
         frames, playing = _windows(heard), _windows(played)
         mics, references, sounding = self._bands(frames), self._bands(playing), playing.any(axis=1)
-        middles = frames[:, HOP // 2: HOP // 2 + HOP]
-        loud = np.sqrt(np.mean(middles ** 2, axis=1)) >= QUIET  # a frame of silence is not talk
+        # a frame of silence is not talk: the level of each frame's middle 10 ms
+        loud = np.sqrt(frame_powers(heard[HOP // 2:], HOP)[: len(frames)]) >= QUIET
         talk = 0
         for i, played_now in enumerate(references):
             self.line_for = 0 if sounding[i] and self.silent_for >= LINE_GAP else self.line_for + 1
